@@ -1,0 +1,166 @@
+"""The merchant's object: configured once (keys, trust, window), then one call per token.
+
+    decryptor = TokenDecryptor([MerchantKey.load("key.pem", certificate="cert.pem")])
+    result = decryptor.decrypt(request_body)
+
+Steps, in order: parse the token's shape, verify Apple's signature (step 1), pick the key
+by publicKeyHash, restore the symmetric key for the token's version, AES-GCM decrypt,
+check the payload's shape.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from . import ec_v1, rsa_v1
+from .errors import ConfigurationError
+from .keys import Keyring, MerchantKey
+from .payment_data import PaymentData
+from .signature import DEFAULT_MAX_AGE, TokenVerifier, VerifiedSignature, utc_now
+from .token import PaymentToken, parse_token
+from .trust import TrustStore
+
+__all__ = ["DecryptedToken", "TokenDecryptor", "TokenSource", "decrypt_token", "verify_token"]
+
+TokenSource = bytes | bytearray | str | Mapping[str, Any] | PaymentToken
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class DecryptedToken:
+    """A verified (unless verification was switched off) and decrypted token."""
+
+    version: str
+    transaction_id: str
+    public_key_hash: bytes
+    application_data: bytes | None
+    verified: bool
+    #: When Apple signed the token; ``None`` only when verification was switched off.
+    signing_time: dt.datetime | None
+    payment_data: PaymentData
+
+    @property
+    def public_key_hash_b64(self) -> str:
+        return base64.b64encode(self.public_key_hash).decode("ascii")
+
+    def to_json_dict(self, *, reveal: bool = False) -> dict[str, Any]:
+        """The CLI's JSON: Apple's payload as decrypted with ``reveal``, masked otherwise."""
+        return {
+            "verified": self.verified,
+            "version": self.version,
+            "transaction_id": self.transaction_id,
+            "signing_time": _iso(self.signing_time),
+            "public_key_hash": self.public_key_hash_b64,
+            "payment_data": (
+                self.payment_data.to_dict() if reveal else self.payment_data.masked_dict()
+            ),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"DecryptedToken(version={self.version!r}, transaction_id={self.transaction_id!r}, "
+            f"verified={self.verified}, signing_time={_iso(self.signing_time)!r}, "
+            f"payment_data={self.payment_data!r})"
+        )
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+
+
+class TokenDecryptor:
+    """Verify and decrypt Apple Pay tokens for one merchant (one or more keys).
+
+    ``trust`` defaults to Apple Root CA - G3 as found by :func:`trust.load_apple_root`.
+    ``clock`` supplies "now" for the signing-time window; each call may override it
+    with ``now=``. ``verify_signature=False`` skips step 1 entirely: only for tokens
+    whose origin is known by other means (tests, archives verified before).
+    """
+
+    def __init__(
+        self,
+        keys: MerchantKey | Iterable[MerchantKey],
+        *,
+        trust: TrustStore | None = None,
+        max_age: dt.timedelta = DEFAULT_MAX_AGE,
+        clock: Callable[[], dt.datetime] = utc_now,
+        verify_signature: bool = True,
+    ) -> None:
+        self.keyring = Keyring([keys] if isinstance(keys, MerchantKey) else keys)
+        self.verify_signature = verify_signature
+        self.verifier = (
+            TokenVerifier(trust or TrustStore.apple_root(), max_age=max_age, clock=clock)
+            if verify_signature
+            else None
+        )
+
+    def verify(self, token: TokenSource, *, now: dt.datetime | None = None) -> VerifiedSignature:
+        if self.verifier is None:
+            raise ConfigurationError("this decryptor was configured without signature verification")
+        return self.verifier.verify(parse_token(token), now=now)
+
+    def decrypt(self, token: TokenSource, *, now: dt.datetime | None = None) -> DecryptedToken:
+        parsed = parse_token(token)
+        verified = self.verifier.verify(parsed, now=now) if self.verifier is not None else None
+        key = self.keyring.find(parsed.public_key_hash, version=parsed.version)
+        plaintext = _decrypt_payload(parsed, key)
+        return DecryptedToken(
+            version=parsed.version,
+            transaction_id=parsed.transaction_id,
+            public_key_hash=parsed.public_key_hash,
+            application_data=parsed.application_data,
+            verified=verified is not None,
+            signing_time=verified.signing_time if verified is not None else None,
+            payment_data=PaymentData.from_json(plaintext),
+        )
+
+
+def _decrypt_payload(token: PaymentToken, key: MerchantKey) -> bytes:
+    private_key = key.private_key
+    if token.version == "EC_v1":
+        assert isinstance(private_key, ec.EllipticCurvePrivateKey)
+        assert token.ephemeral_public_key is not None and key.merchant_id_hash is not None
+        return ec_v1.decrypt(
+            token.data, token.ephemeral_public_key, private_key, key.merchant_id_hash
+        )
+    assert isinstance(private_key, rsa.RSAPrivateKey) and token.wrapped_key is not None
+    return rsa_v1.decrypt(token.data, token.wrapped_key, private_key)
+
+
+RootSource = str | os.PathLike[str] | x509.Certificate | TrustStore | None
+
+
+def _trust(root: RootSource) -> TrustStore:
+    if isinstance(root, TrustStore):
+        return root
+    return TrustStore.apple_root(root)
+
+
+def decrypt_token(
+    token: TokenSource,
+    *,
+    key: MerchantKey | Iterable[MerchantKey],
+    root: RootSource = None,
+    now: dt.datetime | None = None,
+    max_age: dt.timedelta = DEFAULT_MAX_AGE,
+) -> DecryptedToken:
+    """One-shot verify and decrypt; services decrypting many tokens keep a TokenDecryptor."""
+    return TokenDecryptor(key, trust=_trust(root), max_age=max_age).decrypt(token, now=now)
+
+
+def verify_token(
+    token: TokenSource,
+    *,
+    root: RootSource = None,
+    now: dt.datetime | None = None,
+    max_age: dt.timedelta = DEFAULT_MAX_AGE,
+) -> VerifiedSignature:
+    """Apple's step 1 alone, without any merchant key."""
+    return TokenVerifier(_trust(root), max_age=max_age).verify(parse_token(token), now=now)

@@ -1,0 +1,64 @@
+"""EC_v1: restore the symmetric key with ECDH + the NIST single-step KDF, then AES-256-GCM.
+
+Apple, "Restoring the symmetric key": Z = ECDH(merchant key, ephemeral key) on P-256;
+key = SHA-256(00000001 || Z || 0x0D || "id-aes256-GCM" || "Apple" || SHA-256(merchant id)).
+"""
+
+from __future__ import annotations
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
+
+from .errors import DecryptionFailedError, MalformedTokenError
+
+__all__ = ["KDF_OTHER_INFO_PREFIX", "decrypt", "derive_symmetric_key", "shared_secret"]
+
+#: AlgorithmID (length-prefixed "id-aes256-GCM") || PartyUInfo ("Apple"); PartyVInfo follows.
+KDF_OTHER_INFO_PREFIX = b"\x0did-aes256-GCM" + b"Apple"
+#: Apple's IV: 16 zero bytes (a fresh key per token makes a fixed IV safe).
+ZERO_IV = bytes(16)
+
+
+def load_ephemeral_public_key(der: bytes) -> ec.EllipticCurvePublicKey:
+    """header.ephemeralPublicKey: DER SubjectPublicKeyInfo of a P-256 point."""
+    try:
+        key = serialization.load_der_public_key(der)
+    except (ValueError, TypeError):
+        raise MalformedTokenError("header.ephemeralPublicKey is not a valid public key") from None
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise MalformedTokenError("header.ephemeralPublicKey is not a P-256 key")
+    return key
+
+
+def shared_secret(private_key: ec.EllipticCurvePrivateKey, ephemeral_public_key: bytes) -> bytes:
+    """Z, the 32-byte x-coordinate. cryptography returns it fixed-length, so a leading
+    zero byte is kept (libraries that round-trip it through an integer fail 1 token in 256)."""
+    return private_key.exchange(ec.ECDH(), load_ephemeral_public_key(ephemeral_public_key))
+
+
+def derive_symmetric_key(secret: bytes, merchant_id_hash: bytes) -> bytes:
+    """NIST SP 800-56A concatenation KDF with SHA-256; party V is SHA-256(merchant id)."""
+    kdf = ConcatKDFHash(
+        algorithm=hashes.SHA256(), length=32, otherinfo=KDF_OTHER_INFO_PREFIX + merchant_id_hash
+    )
+    return kdf.derive(secret)
+
+
+def decrypt(
+    data: bytes,
+    ephemeral_public_key: bytes,
+    private_key: ec.EllipticCurvePrivateKey,
+    merchant_id_hash: bytes,
+) -> bytes:
+    key = derive_symmetric_key(shared_secret(private_key, ephemeral_public_key), merchant_id_hash)
+    try:
+        return AESGCM(key).decrypt(ZERO_IV, data, None)
+    except InvalidTag:
+        raise DecryptionFailedError(
+            "AES-GCM rejected the data (tag mismatch): the key was restored wrongly. Check that "
+            "the merchant id is the one of the payment processing certificate (its SHA-256 is "
+            "used, not the string) and that the key is the payment processing key."
+        ) from None

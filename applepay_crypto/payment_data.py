@@ -1,0 +1,221 @@
+"""The decrypted payment data: a typed, immutable view that keeps Apple's exact JSON.
+
+Apple adds fields over time (merchant tokens, authentication responses), so the model
+never drops what it does not know: ``raw_json`` holds the exact decrypted bytes and
+``to_dict()`` parses them afresh. ``repr``/``str`` show at most the first six and last four
+digits of the card number and never the cryptogram, EMV data or PIN block.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from .errors import MalformedTokenError
+
+__all__ = ["PaymentData", "mask_pan", "masked_payment_json"]
+
+REDACTED = "<redacted>"
+
+_DIGITS = re.compile(r"[0-9]+")
+#: Fields that must never leave the process unless the caller asks for them.
+_SECRET_PAYMENT_FIELDS = ("onlinePaymentCryptogram", "emvData", "encryptedPINData")
+
+
+def mask_pan(pan: str) -> str:
+    """First six and last four digits at most, the rest as ``*`` (PCI DSS display rule)."""
+    if len(pan) >= 13:
+        return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
+    if len(pan) > 4:
+        return "*" * (len(pan) - 4) + pan[-4:]
+    return "*" * len(pan)
+
+
+def masked_payment_json(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of Apple's decrypted JSON with the PAN masked and secrets redacted."""
+    masked: dict[str, Any] = json.loads(json.dumps(document))
+    pan = masked.get("applicationPrimaryAccountNumber")
+    if isinstance(pan, str):
+        masked["applicationPrimaryAccountNumber"] = mask_pan(pan)
+    inner = masked.get("paymentData")
+    if isinstance(inner, dict):
+        for name in _SECRET_PAYMENT_FIELDS:
+            if name in inner:
+                inner[name] = REDACTED
+    return masked
+
+
+def _reject(field: str, problem: str) -> MalformedTokenError:
+    # Never echo the value: it may be card data.
+    return MalformedTokenError(f"decrypted payment data: {field} {problem}")
+
+
+def _required_str(doc: Mapping[str, Any], field: str) -> str:
+    value = doc.get(field)
+    if not isinstance(value, str) or not value:
+        raise _reject(field, "is missing or not a non-empty string")
+    return value
+
+
+def _optional_str(doc: Mapping[str, Any], field: str) -> str | None:
+    value = doc.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _reject(field, "is not a string")
+    return value
+
+
+def _parse_pan(doc: Mapping[str, Any]) -> str:
+    pan = _required_str(doc, "applicationPrimaryAccountNumber")
+    if not _DIGITS.fullmatch(pan) or not 12 <= len(pan) <= 19:
+        raise _reject("applicationPrimaryAccountNumber", "is not 12 to 19 digits")
+    return pan
+
+
+def _parse_expiration(doc: Mapping[str, Any]) -> tuple[str, dt.date]:
+    raw = _required_str(doc, "applicationExpirationDate")
+    if not _DIGITS.fullmatch(raw) or len(raw) != 6:
+        raise _reject("applicationExpirationDate", "is not YYMMDD")
+    try:
+        date = dt.date(2000 + int(raw[:2]), int(raw[2:4]), int(raw[4:]))
+    except ValueError:
+        raise _reject("applicationExpirationDate", "is not a calendar date") from None
+    return raw, date
+
+
+def _parse_currency(doc: Mapping[str, Any]) -> str:
+    code = _required_str(doc, "currencyCode")
+    if not _DIGITS.fullmatch(code) or len(code) != 3:
+        raise _reject("currencyCode", "is not a 3-digit ISO 4217 numeric code")
+    return code
+
+
+def _parse_amount(doc: Mapping[str, Any]) -> int:
+    amount = doc.get("transactionAmount")
+    # JSON numbers arrive as int; bool is an int subclass and is not an amount.
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
+        raise _reject("transactionAmount", "is not a non-negative integer (minor units)")
+    return amount
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class PaymentData:
+    """Apple's decrypted payment data.
+
+    Field names follow Apple's, in Python spelling; ``pan`` is
+    ``applicationPrimaryAccountNumber`` (a device PAN, or a merchant token's PAN).
+    """
+
+    pan: str
+    expiration_yymmdd: str
+    expiration_date: dt.date
+    currency_code: str
+    transaction_amount: int
+    payment_data_type: str
+    device_manufacturer_identifier: str | None
+    cardholder_name: str | None
+    online_payment_cryptogram: str | None
+    eci_indicator: str | None
+    emv_data: str | None
+    encrypted_pin_data: str | None
+    merchant_token_identifier: str | None
+    merchant_token_metadata: Mapping[str, Any] | None
+    authentication_responses: tuple[Mapping[str, Any], ...]
+    #: The exact bytes AES-GCM returned.
+    raw_json: bytes
+
+    @classmethod
+    def from_json(cls, plaintext: bytes) -> PaymentData:
+        """Parse and check the decrypted JSON; unknown fields stay in ``raw_json``."""
+        try:
+            doc = json.loads(plaintext)
+        except (ValueError, UnicodeDecodeError):
+            raise MalformedTokenError("decrypted payment data is not JSON") from None
+        if not isinstance(doc, dict):
+            raise MalformedTokenError("decrypted payment data is not a JSON object")
+        expiration_yymmdd, expiration_date = _parse_expiration(doc)
+        kind = _required_str(doc, "paymentDataType")
+        inner = doc.get("paymentData")
+        if not isinstance(inner, dict):
+            raise _reject("paymentData", "is missing or not an object")
+        if kind == "3DSecure":
+            _required_str(inner, "onlinePaymentCryptogram")
+        elif kind == "EMV":
+            _required_str(inner, "emvData")
+        else:
+            raise _reject("paymentDataType", "is neither 3DSecure nor EMV")
+        eci = inner.get("eciIndicator")
+        if isinstance(eci, int) and not isinstance(eci, bool):
+            eci = str(eci)
+        metadata = doc.get("merchantTokenMetadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise _reject("merchantTokenMetadata", "is not an object")
+        responses = doc.get("authenticationResponses", [])
+        if not isinstance(responses, list) or not all(isinstance(r, dict) for r in responses):
+            raise _reject("authenticationResponses", "is not a list of objects")
+        return cls(
+            pan=_parse_pan(doc),
+            expiration_yymmdd=expiration_yymmdd,
+            expiration_date=expiration_date,
+            currency_code=_parse_currency(doc),
+            transaction_amount=_parse_amount(doc),
+            payment_data_type=kind,
+            device_manufacturer_identifier=_optional_str(doc, "deviceManufacturerIdentifier"),
+            cardholder_name=_optional_str(doc, "cardholderName"),
+            online_payment_cryptogram=_optional_str(inner, "onlinePaymentCryptogram"),
+            eci_indicator=eci if isinstance(eci, str) else None,
+            emv_data=_optional_str(inner, "emvData"),
+            encrypted_pin_data=_optional_str(inner, "encryptedPINData"),
+            merchant_token_identifier=_optional_str(doc, "merchantTokenIdentifier"),
+            merchant_token_metadata=_freeze(metadata) if metadata is not None else None,
+            authentication_responses=_freeze(responses),
+            raw_json=bytes(plaintext),
+        )
+
+    @property
+    def masked_pan(self) -> str:
+        return mask_pan(self.pan)
+
+    @property
+    def expiration_month(self) -> str:
+        """``MM``, as PSPs want it."""
+        return self.expiration_yymmdd[2:4]
+
+    @property
+    def expiration_year(self) -> str:
+        """``YYYY``, as PSPs want it."""
+        return f"{self.expiration_date.year:04d}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Apple's decrypted JSON, every field kept, as a new (mutable) dict."""
+        result: dict[str, Any] = json.loads(self.raw_json)
+        return result
+
+    def masked_dict(self) -> dict[str, Any]:
+        """Apple's JSON with the PAN masked and cryptogram, EMV data and PIN block redacted."""
+        return masked_payment_json(self.to_dict())
+
+    def __repr__(self) -> str:
+        secret = "online_payment_cryptogram" if self.payment_data_type == "3DSecure" else "emv_data"
+        return (
+            f"PaymentData(pan={self.masked_pan!r}, expiration={self.expiration_yymmdd[:4]!r}, "
+            f"currency_code={self.currency_code!r}, transaction_amount={self.transaction_amount}, "
+            f"payment_data_type={self.payment_data_type!r}, eci_indicator={self.eci_indicator!r}, "
+            f"{secret}={REDACTED!r})"
+        )
+
+    __str__ = __repr__

@@ -1,0 +1,35 @@
+"""RSA_v1: unwrap the AES key with RSA-OAEP (SHA-256, MGF1-SHA-256), then AES-128-GCM."""
+
+from __future__ import annotations
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from .errors import DecryptionFailedError
+
+__all__ = ["decrypt", "unwrap_key"]
+
+ZERO_IV = bytes(16)
+_OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+
+
+def unwrap_key(private_key: rsa.RSAPrivateKey, wrapped_key: bytes) -> bytes:
+    try:
+        key = private_key.decrypt(wrapped_key, _OAEP)
+    except ValueError:
+        # One message for every OAEP failure: no padding oracle.
+        raise DecryptionFailedError(
+            "RSA-OAEP could not unwrap header.wrappedKey with this key"
+        ) from None
+    if len(key) != 16:
+        raise DecryptionFailedError("the unwrapped key is not a 128-bit AES key")
+    return key
+
+
+def decrypt(data: bytes, wrapped_key: bytes, private_key: rsa.RSAPrivateKey) -> bytes:
+    try:
+        return AESGCM(unwrap_key(private_key, wrapped_key)).decrypt(ZERO_IV, data, None)
+    except InvalidTag:
+        raise DecryptionFailedError("AES-GCM rejected the data (tag mismatch)") from None

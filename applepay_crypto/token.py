@@ -1,0 +1,320 @@
+"""Token input: every shape a token arrives in, normalised to one validated object.
+
+No cryptography happens here. The checks are about shape: a known version, the header
+fields of that version and no others, base64 and hex well formed, a bounded size, no
+duplicate JSON keys (two parsers must never see two different tokens in one input).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from .errors import MalformedTokenError, UnsupportedVersionError
+
+__all__ = [
+    "MAX_TOKEN_BYTES",
+    "SUPPORTED_VERSIONS",
+    "PaymentToken",
+    "parse_token",
+    "read_token",
+]
+
+#: Real tokens are 3-5 KiB; anything far larger is not a token.
+MAX_TOKEN_BYTES = 64 * 1024
+
+_PAYMENT_DATA_FIELDS = frozenset({"version", "data", "signature", "header"})
+_HEADER_FIELDS = {
+    "EC_v1": ("ephemeralPublicKey", "publicKeyHash", "transactionId"),
+    "RSA_v1": ("wrappedKey", "publicKeyHash", "transactionId"),
+}
+_OPTIONAL_HEADER_FIELDS = ("applicationData",)
+SUPPORTED_VERSIONS = tuple(_HEADER_FIELDS)
+
+_BASE64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
+_HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
+#: paymentData nested in a PKPaymentToken inside an Apple Pay JS payment, each level
+#: possibly a base64 or JSON string: a handful of levels is every real shape.
+_MAX_NESTING = 6
+
+
+@dataclass(frozen=True, repr=False)
+class PaymentToken:
+    """A shape-checked ``paymentData``: fields decoded, nothing verified or decrypted yet."""
+
+    version: str
+    data: bytes
+    signature: bytes
+    public_key_hash: bytes
+    transaction_id: str
+    ephemeral_public_key: bytes | None = None
+    wrapped_key: bytes | None = None
+    application_data: bytes | None = None
+
+    @property
+    def key_material(self) -> bytes:
+        """``ephemeralPublicKey`` (EC_v1) or ``wrappedKey`` (RSA_v1), decoded."""
+        material = self.ephemeral_public_key if self.version == "EC_v1" else self.wrapped_key
+        assert material is not None  # guaranteed by parse_token
+        return material
+
+    @property
+    def transaction_id_bytes(self) -> bytes:
+        return bytes.fromhex(self.transaction_id)
+
+    @property
+    def public_key_hash_b64(self) -> str:
+        return base64.b64encode(self.public_key_hash).decode("ascii")
+
+    def signed_content(self) -> bytes:
+        """What Apple's messageDigest covers, in Apple's order (step 1.d)."""
+        parts = [self.key_material, self.data, self.transaction_id_bytes]
+        if self.application_data is not None:
+            # Leaving applicationData out is a bug other libraries shipped.
+            parts.append(self.application_data)
+        return b"".join(parts)
+
+    def header_json(self) -> dict[str, str]:
+        """The header as Apple sends it (base64 and hex strings)."""
+        header: dict[str, str] = {}
+        if self.ephemeral_public_key is not None:
+            header["ephemeralPublicKey"] = _b64(self.ephemeral_public_key)
+        if self.wrapped_key is not None:
+            header["wrappedKey"] = _b64(self.wrapped_key)
+        header["publicKeyHash"] = _b64(self.public_key_hash)
+        header["transactionId"] = self.transaction_id
+        if self.application_data is not None:
+            header["applicationData"] = self.application_data.hex()
+        return header
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The ``paymentData`` JSON object for this token."""
+        return {
+            "version": self.version,
+            "data": _b64(self.data),
+            "signature": _b64(self.signature),
+            "header": self.header_json(),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"PaymentToken(version={self.version!r}, transaction_id={self.transaction_id!r}, "
+            f"public_key_hash={self.public_key_hash_b64!r}, "
+            f"application_data={'present' if self.application_data is not None else 'absent'})"
+        )
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def parse_token(
+    source: bytes | bytearray | str | Mapping[str, Any] | PaymentToken,
+    *,
+    max_size: int = MAX_TOKEN_BYTES,
+) -> PaymentToken:
+    """Normalise any accepted token shape to a :class:`PaymentToken`.
+
+    Accepted: ``paymentData`` itself; a PKPaymentToken (``{"paymentData": ...}``); Apple Pay
+    JS's ``event.payment`` (``{"token": {...}}``); base64 of the ``paymentData`` JSON; each as
+    a dict, a JSON string or bytes. To read a file or stdin use :func:`read_token`.
+    """
+    if isinstance(source, PaymentToken):
+        return source
+    if isinstance(source, Mapping):
+        _check_mapping_size(source, max_size)
+        return _payment_data_from(source, depth=0)
+    if isinstance(source, str):
+        raw = source.encode("utf-8")
+    elif isinstance(source, bytes | bytearray):
+        raw = bytes(source)
+    else:
+        raise TypeError(f"cannot read a token from {type(source).__name__}")
+    _check_size(len(raw), max_size)
+    return _payment_data_from(raw, depth=0)
+
+
+def read_token(path: str | os.PathLike[str], *, max_size: int = MAX_TOKEN_BYTES) -> PaymentToken:
+    """Read a token from a file, or from stdin when ``path`` is ``"-"``."""
+    if os.fspath(path) == "-":
+        return parse_token(_read_bounded(sys.stdin.buffer, max_size), max_size=max_size)
+    try:
+        with open(path, "rb") as handle:
+            raw = _read_bounded(handle, max_size)
+    except OSError as exc:
+        raise MalformedTokenError(
+            f"cannot read token file {os.fspath(path)!r}: {exc.strerror}"
+        ) from None
+    return parse_token(raw, max_size=max_size)
+
+
+def _read_bounded(stream: BinaryIO, max_size: int) -> bytes:
+    raw = stream.read(max_size + 1)
+    _check_size(len(raw), max_size)
+    return raw
+
+
+def _check_size(size: int, max_size: int) -> None:
+    if size > max_size:
+        raise MalformedTokenError(
+            f"token input is larger than {max_size} bytes; real Apple Pay tokens are about 4 KiB"
+        )
+    if size == 0:
+        raise MalformedTokenError("token input is empty")
+
+
+def _check_mapping_size(source: Mapping[str, Any], max_size: int) -> None:
+    try:
+        size = len(json.dumps(source, separators=(",", ":")))
+    except (TypeError, ValueError):
+        raise MalformedTokenError("token object is not JSON-serialisable") from None
+    _check_size(size, max_size)
+
+
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise MalformedTokenError(f"token JSON repeats the key {key[:40]!r}")
+        result[key] = value
+    return result
+
+
+def _reject_constant(name: str) -> None:
+    raise MalformedTokenError(f"token JSON contains {name}, which is not JSON")
+
+
+def _loads(text: bytes) -> Any:
+    try:
+        return json.loads(
+            text,
+            object_pairs_hook=_reject_duplicate_keys,
+            parse_constant=_reject_constant,
+        )
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise MalformedTokenError("token is not valid JSON (nor base64 of JSON)") from None
+
+
+def _payment_data_from(value: Any, *, depth: int) -> PaymentToken:
+    """Walk down the known wrappers until ``paymentData`` is found."""
+    if depth > _MAX_NESTING:
+        raise MalformedTokenError("token is nested too deeply to be an Apple Pay token")
+    if isinstance(value, bytes | str):
+        raw = value.encode("utf-8") if isinstance(value, str) else value
+        stripped = raw.strip()
+        if stripped[:1] in (b"{", b'"'):
+            return _payment_data_from(_loads(stripped), depth=depth + 1)
+        # base64 of the paymentData JSON (YabandPay's payment_token_object, iOS apps).
+        decoded = _decode_base64(stripped, "token")
+        return _payment_data_from(decoded, depth=depth + 1)
+    if not isinstance(value, Mapping):
+        raise MalformedTokenError("token is neither a JSON object nor base64 of one")
+    if "version" in value:
+        return _validate_payment_data(value)
+    if "paymentData" in value:  # PKPaymentToken
+        return _payment_data_from(value["paymentData"], depth=depth + 1)
+    if "token" in value:  # Apple Pay JS: ApplePayPayment
+        return _payment_data_from(value["token"], depth=depth + 1)
+    fields = ", ".join(sorted(str(k)[:40] for k in value)[:8]) or "none"
+    raise MalformedTokenError(
+        "no paymentData found: expected an object with version, data, signature and header, "
+        f"or one wrapping it under paymentData or token (fields seen: {fields})"
+    )
+
+
+def _validate_payment_data(doc: Mapping[str, Any]) -> PaymentToken:
+    version = doc.get("version")
+    if not isinstance(version, str):
+        raise MalformedTokenError("paymentData.version is not a string")
+    if version not in _HEADER_FIELDS:
+        raise UnsupportedVersionError(
+            f"token version {version[:32]!r} is not supported; this library decrypts "
+            + " and ".join(SUPPORTED_VERSIONS)
+        )
+    missing = sorted(_PAYMENT_DATA_FIELDS - doc.keys())
+    if missing:
+        raise MalformedTokenError(f"paymentData lacks {', '.join(missing)}")
+    extra = sorted(str(k)[:40] for k in doc.keys() - _PAYMENT_DATA_FIELDS)
+    if extra:
+        raise MalformedTokenError(f"paymentData has unexpected fields: {', '.join(extra)}")
+    header = doc["header"]
+    if not isinstance(header, Mapping):
+        raise MalformedTokenError("paymentData.header is not an object")
+    _check_header_fields(version, header)
+
+    data = _decode_base64_field(doc, "data", "paymentData.data")
+    if len(data) <= 16:
+        raise MalformedTokenError("paymentData.data is too short to hold ciphertext and a GCM tag")
+    signature = _decode_base64_field(doc, "signature", "paymentData.signature")
+    if not signature:
+        raise MalformedTokenError("paymentData.signature is empty")
+    public_key_hash = _decode_base64_field(header, "publicKeyHash", "header.publicKeyHash")
+    if len(public_key_hash) != 32:
+        raise MalformedTokenError("header.publicKeyHash is not a 32-byte SHA-256 hash")
+    transaction_id = _hex_field(header, "transactionId")
+    application_data = None
+    if "applicationData" in header:
+        application_data = bytes.fromhex(_hex_field(header, "applicationData"))
+    material_field = _HEADER_FIELDS[version][0]
+    material = _decode_base64_field(header, material_field, f"header.{material_field}")
+    if not material:
+        raise MalformedTokenError(f"header.{material_field} is empty")
+    ephemeral = material if version == "EC_v1" else None
+    wrapped = material if version == "RSA_v1" else None
+    return PaymentToken(
+        version=version,
+        data=data,
+        signature=signature,
+        public_key_hash=public_key_hash,
+        transaction_id=transaction_id,
+        ephemeral_public_key=ephemeral,
+        wrapped_key=wrapped,
+        application_data=application_data,
+    )
+
+
+def _check_header_fields(version: str, header: Mapping[str, Any]) -> None:
+    required = _HEADER_FIELDS[version]
+    missing = [name for name in required if name not in header]
+    if missing:
+        raise MalformedTokenError(f"{version} header lacks {', '.join(missing)}")
+    allowed = set(required) | set(_OPTIONAL_HEADER_FIELDS)
+    for name in sorted(str(k) for k in header.keys() - allowed):
+        owner = next((v for v, fields in _HEADER_FIELDS.items() if name in fields), None)
+        if owner is not None:
+            raise MalformedTokenError(
+                f"header field {name} belongs to {owner} tokens, not {version}"
+            )
+        raise MalformedTokenError(f"header has an unexpected field {name[:40]!r}")
+
+
+def _decode_base64_field(doc: Mapping[str, Any], name: str, label: str) -> bytes:
+    value = doc[name]
+    if not isinstance(value, str):
+        raise MalformedTokenError(f"{label} is not a string")
+    return _decode_base64(value.encode("ascii", "replace"), label)
+
+
+def _decode_base64(raw: bytes, label: str) -> bytes:
+    # Strict: standard alphabet, padding required, no whitespace. binascii alone would
+    # skip stray characters and accept a different token than the one that was signed.
+    if len(raw) % 4 or not _BASE64.fullmatch(raw):
+        raise MalformedTokenError(f"{label} is not well-formed base64")
+    try:
+        return base64.b64decode(raw, validate=True)
+    except binascii.Error:
+        raise MalformedTokenError(f"{label} is not well-formed base64") from None
+
+
+def _hex_field(header: Mapping[str, Any], name: str) -> str:
+    value = header[name]
+    if not isinstance(value, str) or not _HEX.fullmatch(value):
+        raise MalformedTokenError(f"header.{name} is not an even-length hex string")
+    return value

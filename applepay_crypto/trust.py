@@ -1,0 +1,269 @@
+"""Trust: Apple Root CA - G3 pinned by fingerprint, and chain validation at signing time.
+
+The root is never committed to this repository and never taken from a token. It is
+loaded from, in order: an explicit path or certificate, the ``APPLEPAY_ROOT_CA``
+environment variable, or the per-user copy that ``applepay-crypto trust install`` writes.
+Whatever the source, its SHA-256 fingerprint must be Apple's.
+
+Test authorities are injected with :meth:`TrustStore.for_test_roots`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import os
+import tempfile
+import threading
+import urllib.request
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509 import verification
+
+from .errors import (
+    CertificateInvalidError,
+    ConfigurationError,
+    TrustRootMissingError,
+    UntrustedRootError,
+)
+from .keys import load_certificate
+
+__all__ = [
+    "APPLE_ROOT_CA_G3_SHA256",
+    "APPLE_ROOT_CA_G3_URL",
+    "ROOT_ENV_VAR",
+    "TrustStore",
+    "check_valid_at",
+    "install_apple_root",
+    "load_apple_root",
+    "user_root_path",
+]
+
+APPLE_ROOT_CA_G3_SHA256 = bytes.fromhex(
+    "63343ABFB89A6A03EBB57E9B3F5FA7BE7C4F5C756F3017B3A8C488C3653E9179"
+)
+APPLE_ROOT_CA_G3_URL = "https://www.apple.com/certificateauthority/AppleRootCA-G3.cer"
+ROOT_ENV_VAR = "APPLEPAY_ROOT_CA"
+_ROOT_FILE_NAME = "AppleRootCA-G3.cer"
+
+INSTALL_HINT = (
+    "Install it once with `applepay-crypto trust install` (downloads it from Apple and checks "
+    "its fingerprint), or `applepay-crypto trust install --from AppleRootCA-G3.cer`, or point "
+    f"{ROOT_ENV_VAR} at the file, or pass it explicitly (--root / TrustStore.apple(path))."
+)
+
+
+def user_root_path() -> Path:
+    """Where ``trust install`` keeps the root: ``$XDG_CONFIG_HOME/applepay-crypto/``."""
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(Path.home(), ".config")
+    return Path(base) / "applepay-crypto" / _ROOT_FILE_NAME
+
+
+def fingerprint(cert: x509.Certificate) -> bytes:
+    return cert.fingerprint(hashes.SHA256())
+
+
+def is_apple_root(cert: x509.Certificate) -> bool:
+    return hmac.compare_digest(fingerprint(cert), APPLE_ROOT_CA_G3_SHA256)
+
+
+def check_apple_root(cert: x509.Certificate, *, source: str) -> x509.Certificate:
+    """Step 1.b: the root is Apple Root CA - G3, by its SHA-256 fingerprint."""
+    if not is_apple_root(cert):
+        raise UntrustedRootError(
+            f"{source} is not Apple Root CA - G3: its SHA-256 fingerprint is "
+            f"{fingerprint(cert).hex().upper()}, expected {APPLE_ROOT_CA_G3_SHA256.hex().upper()}"
+        )
+    return cert
+
+
+def load_apple_root(path: str | os.PathLike[str] | None = None) -> x509.Certificate:
+    """Find and load Apple Root CA - G3, refusing any other certificate."""
+    if path is not None:
+        source, where = f"root file {os.fspath(path)!r}", Path(path)
+    elif os.environ.get(ROOT_ENV_VAR):
+        source, where = (
+            f"{ROOT_ENV_VAR}={os.environ[ROOT_ENV_VAR]!r}",
+            Path(os.environ[ROOT_ENV_VAR]),
+        )
+    else:
+        where = user_root_path()
+        source = f"installed root {str(where)!r}"
+    if not where.is_file():
+        raise TrustRootMissingError(f"Apple Root CA - G3 not found ({source}). {INSTALL_HINT}")
+    try:
+        cert = load_certificate(where)
+    except ConfigurationError as exc:
+        raise TrustRootMissingError(f"{source}: {exc.message}. {INSTALL_HINT}") from None
+    return check_apple_root(cert, source=source)
+
+
+def install_apple_root(
+    *,
+    source: str | os.PathLike[str] | None = None,
+    url: str = APPLE_ROOT_CA_G3_URL,
+    destination: str | os.PathLike[str] | None = None,
+    timeout: float = 30.0,
+) -> Path:
+    """Copy Apple Root CA - G3 (from ``source`` or downloaded from ``url``) to the user location.
+
+    Nothing is written unless the certificate's fingerprint is Apple's.
+    """
+    if source is not None:
+        raw = Path(source).read_bytes()
+        origin = f"file {os.fspath(source)!r}"
+    else:
+        if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise ConfigurationError("the root certificate is only downloaded over https")
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - scheme checked
+            raw = response.read(64 * 1024)
+        origin = url
+    try:
+        cert = load_certificate(raw)
+    except ConfigurationError:
+        raise UntrustedRootError(f"{origin} is not a certificate") from None
+    check_apple_root(cert, source=origin)
+    target = Path(destination) if destination is not None else user_root_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Write-then-rename: a crash never leaves a half-written root behind.
+    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
+        handle.write(raw)
+    os.chmod(handle.name, 0o644)
+    os.replace(handle.name, target)
+    return target
+
+
+def _describe(cert: x509.Certificate) -> str:
+    names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    return str(names[0].value) if names else cert.subject.rfc4514_string()
+
+
+def check_valid_at(cert: x509.Certificate, when: dt.datetime, *, role: str) -> None:
+    """Step 1.c, dates: each certificate must be valid at the signing time."""
+    if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
+        raise CertificateInvalidError(
+            f"the {role} certificate ({_describe(cert)}) was not valid at signing time "
+            f"{when.isoformat()}: valid from {cert.not_valid_before_utc.isoformat()} "
+            f"to {cert.not_valid_after_utc.isoformat()}",
+            step="1.c chain",
+        )
+
+
+class TrustStore:
+    """Trusted roots and a bounded cache of chains already validated against them.
+
+    The cache is keyed by the exact certificate bytes and only remembers that the path
+    (signatures, constraints, extensions) is sound. Validity dates are checked on every
+    call, at the token's signing time.
+    """
+
+    def __init__(
+        self, roots: Iterable[x509.Certificate], *, apple: bool, cache_size: int = 256
+    ) -> None:
+        self.roots: tuple[x509.Certificate, ...] = tuple(roots)
+        if not self.roots:
+            raise ConfigurationError("a trust store needs at least one root certificate")
+        #: True when the only root is the pinned Apple Root CA - G3.
+        self.apple = apple
+        self._store = verification.Store(list(self.roots))
+        self._cache: OrderedDict[tuple[bytes, ...], tuple[x509.Certificate, ...]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    @classmethod
+    def apple_root(
+        cls, path: str | os.PathLike[str] | x509.Certificate | None = None
+    ) -> TrustStore:
+        """Trust Apple Root CA - G3 only (loaded as :func:`load_apple_root` says)."""
+        if isinstance(path, x509.Certificate):
+            root = check_apple_root(path, source="the given certificate")
+        else:
+            root = load_apple_root(path)
+        return cls([root], apple=True)
+
+    @classmethod
+    def for_test_roots(cls, roots: Iterable[x509.Certificate]) -> TrustStore:
+        """Trust the given roots (a test authority). Never use this for production tokens."""
+        roots = list(roots)
+        return cls(roots, apple=len(roots) == 1 and is_apple_root(roots[0]))
+
+    def validate_chain(
+        self, leaf: x509.Certificate, intermediates: Sequence[x509.Certificate], at: dt.datetime
+    ) -> tuple[x509.Certificate, ...]:
+        """Steps 1.b and 1.c: ``leaf`` chains to a trusted root and is valid at ``at``.
+
+        Returns the chain, leaf first, root last.
+        """
+        key = (leaf.public_bytes(_DER), *(c.public_bytes(_DER) for c in intermediates))
+        with self._lock:
+            chain = self._cache.get(key)
+            if chain is not None:
+                self._cache.move_to_end(key)
+        if chain is None:
+            chain = self._build_chain(leaf, intermediates, at)
+            with self._lock:
+                self._cache[key] = chain
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        roles = ("leaf", *("intermediate" for _ in chain[1:-1]), "root")
+        for cert, role in zip(chain, roles, strict=True):
+            check_valid_at(cert, at, role=role)
+        return chain
+
+    def _build_chain(
+        self, leaf: x509.Certificate, intermediates: Sequence[x509.Certificate], at: dt.datetime
+    ) -> tuple[x509.Certificate, ...]:
+        for cert, role in ((leaf, "leaf"), *((c, "intermediate") for c in intermediates)):
+            check_valid_at(cert, at, role=role)
+        verifier = (
+            verification.PolicyBuilder()
+            .store(self._store)
+            .time(at)
+            .max_chain_depth(3)
+            .extension_policies(ca_policy=_CA_POLICY, ee_policy=_EE_POLICY)
+            .build_client_verifier()
+        )
+        try:
+            verified = verifier.verify(leaf, list(intermediates))
+        except verification.VerificationError as exc:
+            if not self._reaches_a_root(leaf, intermediates):
+                raise UntrustedRootError(
+                    f"the certificate chain ({' -> '.join(map(_describe, [leaf, *intermediates]))})"
+                    f" does not lead to {'Apple Root CA - G3' if self.apple else 'a trusted root'}",
+                    step="1.b root",
+                ) from None
+            raise CertificateInvalidError(
+                f"the certificate chain is not valid at signing time {at.isoformat()}: {exc}",
+                step="1.c chain",
+            ) from None
+        return tuple(verified.chain)
+
+    def _reaches_a_root(
+        self, leaf: x509.Certificate, intermediates: Sequence[x509.Certificate]
+    ) -> bool:
+        for cert in (leaf, *intermediates):
+            for root in self.roots:
+                if cert.issuer != root.subject:
+                    continue
+                try:
+                    cert.verify_directly_issued_by(root)
+                except (ValueError, TypeError, InvalidSignature):
+                    continue
+                return True
+        return False
+
+
+_DER = serialization.Encoding.DER
+# Apple's certificates are not Web PKI server certificates: keep RFC 5280 path checks
+# (signatures, names, validity, basicConstraints on CAs) without Web PKI's extension rules.
+# Apple's own OIDs are checked separately (step 1.a), as cryptography's policies cannot
+# name unknown extensions.
+_CA_POLICY = verification.ExtensionPolicy.permit_all().require_present(
+    x509.BasicConstraints, verification.Criticality.AGNOSTIC, None
+)
+_EE_POLICY = verification.ExtensionPolicy.permit_all()
