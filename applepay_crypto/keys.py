@@ -33,6 +33,7 @@ __all__ = [
     "merchant_id_hash",
     "merchant_id_hash_from_certificate",
     "public_key_hash",
+    "save_private_key",
 ]
 
 #: Payment processing certificate extension holding hex(SHA-256(merchant identifier)).
@@ -261,3 +262,21 @@ class Keyring:
 
     def __repr__(self) -> str:
         return f"Keyring({', '.join(repr(k) for k in self)})"
+
+
+def save_private_key(key: MerchantPrivateKey, path: str | os.PathLike[str]) -> Path:
+    """Write ``key`` as unencrypted PKCS#8 PEM, readable by its owner only (mode 0600)."""
+    target = Path(path)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    # Created 0600 from the start: never a moment where another user could read it.
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, pem)
+    finally:
+        os.close(fd)
+    return target

@@ -9,15 +9,17 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .errors import DecryptionFailedError
 
-__all__ = ["decrypt", "unwrap_key"]
+__all__ = ["OAEP_PADDING", "decrypt", "unwrap_key"]
 
 ZERO_IV = bytes(16)
-_OAEP = padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+OAEP_PADDING = padding.OAEP(
+    mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None
+)
 
 
 def unwrap_key(private_key: rsa.RSAPrivateKey, wrapped_key: bytes) -> bytes:
     try:
-        key = private_key.decrypt(wrapped_key, _OAEP)
+        key = private_key.decrypt(wrapped_key, OAEP_PADDING)
     except ValueError:
         # One message for every OAEP failure: no padding oracle.
         raise DecryptionFailedError(

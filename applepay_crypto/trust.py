@@ -54,7 +54,8 @@ _ROOT_FILE_NAME = "AppleRootCA-G3.cer"
 INSTALL_HINT = (
     "Install it once with `applepay-crypto trust install` (downloads it from Apple and checks "
     "its fingerprint), or `applepay-crypto trust install --from AppleRootCA-G3.cer`, or point "
-    f"{ROOT_ENV_VAR} at the file, or pass it explicitly (--root / TrustStore.apple(path))."
+    f"{ROOT_ENV_VAR} at the file, or pass it explicitly (--root FILE; in code "
+    "TrustStore.apple_root(path))."
 )
 
 

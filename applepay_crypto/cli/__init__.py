@@ -1,0 +1,26 @@
+"""``applepay-crypto``: a thin command line over the library."""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from .tokens import decrypt, inspect, verify
+from .trust import trust
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="applepay-crypto")
+def main() -> None:
+    """Verify and decrypt Apple Pay payment tokens (EC_v1, RSA_v1).
+
+    Exit status: 0 success, 1 token rejected, 2 usage or setup error.
+    """
+
+
+main.add_command(decrypt)
+main.add_command(verify)
+main.add_command(inspect)
+main.add_command(trust)

@@ -1,0 +1,131 @@
+"""Shared pieces of the ``applepay-crypto`` command line: options, errors, output."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..errors import ApplePayError
+from ..keys import load_certificate
+from ..trust import TrustStore, is_apple_root
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exit codes: 0 success, 1 token rejected, 2 usage or configuration problem.
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+_USAGE_CODES = {"invalid_configuration", "trust_root_missing"}
+
+
+class Timestamp(click.ParamType):  # type: ignore[type-arg,unused-ignore]
+    """ISO-8601; ``Z`` or an offset; a time without offset is UTC."""
+
+    name = "ISO-8601"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO-8601 time such as 2024-01-08T17:54:44Z", param, ctx)
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+class Duration(click.ParamType):  # type: ignore[type-arg,unused-ignore]
+    """Seconds, or a number with s, m, h or d."""
+
+    name = "DURATION"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.timedelta:
+        if isinstance(value, dt.timedelta):
+            return value
+        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", str(value))
+        if not match:
+            self.fail(f"{value!r} is not a duration such as 300, 5m or 1h", param, ctx)
+        return dt.timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+
+
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."
+)
+at_option = click.option(
+    "--at",
+    type=Timestamp(),
+    default=None,
+    help="Verification time (ISO-8601) instead of now; for recorded tokens use their signing time.",
+)
+max_age_option = click.option(
+    "--max-age",
+    type=Duration(),
+    default="5m",
+    show_default=True,
+    help="Largest accepted distance between signing time and verification time.",
+)
+root_option = click.option(
+    "--root",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Trusted root certificate. Default: the installed Apple Root CA - G3. "
+    "A root other than Apple's (a test authority) is trusted with a warning.",
+)
+
+
+def trust_store(root: Path | None) -> TrustStore:
+    if root is None:
+        return TrustStore.apple_root()
+    cert = load_certificate(root)
+    if is_apple_root(cert):
+        return TrustStore.apple_root(cert)
+    warn(
+        f"{root} is not Apple Root CA - G3: trusting it as a test root; "
+        "never do this for real payments"
+    )
+    return TrustStore.for_test_roots([cert])
+
+
+def warn(message: str) -> None:
+    click.secho(f"warning: {message}", fg="yellow", err=True)
+
+
+def print_json(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def handles_errors(command: F) -> F:
+    """Turn the library's errors into the CLI's contract: a message or a JSON error object,
+    exit 1 when the token is rejected and 2 when the setup is wrong."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ApplePayError as exc:
+            if kwargs.get("as_json"):
+                print_json({"error": exc.to_dict()})
+            else:
+                click.secho(f"error [{exc.code}]: {exc.message}", fg="red", err=True)
+            sys.exit(EXIT_USAGE if exc.code in _USAGE_CODES else EXIT_REJECTED)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def table(rows: list[tuple[str, Any]]) -> None:
+    width = max(len(label) for label, _ in rows)
+    for label, value in rows:
+        if value is not None:
+            click.echo(f"{label:<{width}}  {value}")

@@ -1,0 +1,107 @@
+"""Test merchants: a payment processing key, its CSR and a stand-in certificate.
+
+Apple signs the real payment processing certificate; the stand-in is signed by the test
+authority instead but carries what decryption reads from Apple's: the merchant id
+extension 1.2.840.113635.100.6.32 (hex SHA-256 of the identifier) and the subject UID.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from asn1crypto.core import UTF8String
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+
+from ..certs import KeyType, certificate_signing_request, new_private_key
+from ..keys import MERCHANT_ID_OID, MerchantKey, MerchantPrivateKey, save_private_key
+from .authority import TestAuthority, issue_certificate
+
+__all__ = ["TestMerchant", "payment_processing_certificate"]
+
+
+def payment_processing_certificate(
+    key: MerchantPrivateKey,
+    *,
+    merchant_id: str,
+    authority: TestAuthority,
+    team_id: str = "TESTTEAM01",
+    days: int = 825,
+) -> x509.Certificate:
+    """A stand-in for Apple's payment processing certificate, signed by the test root."""
+    digest = hashlib.sha256(merchant_id.encode("utf-8")).hexdigest().upper()
+    now = dt.datetime.now(dt.timezone.utc)
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.USER_ID, merchant_id),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"Apple Pay Payment Processing:{merchant_id}"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, team_id),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "applepay-crypto test merchant"),
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+        ]
+    )
+    return issue_certificate(
+        subject=subject,
+        public_key=key.public_key(),
+        issuer=authority.root,
+        signing_key=authority.root.private_key,
+        not_before=now - dt.timedelta(days=1),
+        not_after=now + dt.timedelta(days=days),
+        ca=False,
+        extra=(x509.UnrecognizedExtension(MERCHANT_ID_OID, UTF8String(digest).dump()),),
+    )
+
+
+@dataclass(frozen=True, repr=False)
+class TestMerchant:
+    """A merchant for tests: key, CSR for Apple, stand-in payment processing certificate."""
+
+    merchant_id: str
+    private_key: MerchantPrivateKey
+    certificate: x509.Certificate
+    csr: x509.CertificateSigningRequest
+
+    __test__ = False  # not a pytest test class
+
+    @classmethod
+    def create(
+        cls,
+        authority: TestAuthority,
+        *,
+        merchant_id: str = "merchant.com.example.test",
+        key_type: KeyType = "ec",
+    ) -> TestMerchant:
+        key = new_private_key(key_type)
+        return cls(
+            merchant_id=merchant_id,
+            private_key=key,
+            certificate=payment_processing_certificate(
+                key, merchant_id=merchant_id, authority=authority
+            ),
+            csr=certificate_signing_request(key, merchant_id=merchant_id),
+        )
+
+    @property
+    def merchant_key(self) -> MerchantKey:
+        return MerchantKey.load(self.private_key, certificate=self.certificate)
+
+    def save(self, directory: str | os.PathLike[str], *, stem: str = "merchant") -> dict[str, Path]:
+        """``STEM.key`` (mode 0600), ``STEM.csr`` and ``STEM.pem`` in ``directory``."""
+        target = Path(directory)
+        target.mkdir(parents=True, exist_ok=True)
+        paths = {
+            "key": save_private_key(self.private_key, target / f"{stem}.key"),
+            "csr": target / f"{stem}.csr",
+            "certificate": target / f"{stem}.pem",
+        }
+        paths["csr"].write_bytes(self.csr.public_bytes(serialization.Encoding.PEM))
+        paths["certificate"].write_bytes(self.certificate.public_bytes(serialization.Encoding.PEM))
+        return paths
+
+    def __repr__(self) -> str:
+        return f"TestMerchant({self.merchant_id!r}, {type(self.private_key).__name__})"
