@@ -1,0 +1,117 @@
+"""Errors raised by paykka_sign.
+
+Every error carries a stable, machine-readable ``code``: callers branch on it (or on the
+class) and the CLI prints it. Messages are for the person fixing the problem and never
+contain a card number, a cryptogram, a secret key, private key material or a request body:
+they name fields, headers and lengths only.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "AmountMismatchError",
+    "CurrencyMismatchError",
+    "InvalidArgumentError",
+    "InvalidHeaderError",
+    "InvalidKeyError",
+    "MalformedBodyError",
+    "MissingFieldError",
+    "PaykkaSignError",
+    "ReplayedNonceError",
+    "SignatureInvalidError",
+    "TimestampOutOfWindowError",
+    "UnknownCurrencyError",
+    "UnsupportedTokenError",
+]
+
+
+class PaykkaSignError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+    code: ClassVar[str] = "paykka_sign_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, str]:
+        """The ``{"code", "message"}`` object the CLI prints under ``"error"``."""
+        return {"code": self.code, "message": self.message}
+
+
+class InvalidKeyError(PaykkaSignError):
+    """A key or secret is unreadable, of the wrong kind (private/public, not RSA) or too small."""
+
+    code = "invalid_key"
+
+
+class InvalidArgumentError(PaykkaSignError):
+    """An argument cannot produce a well-formed request (nonce length, a URL given as path...)."""
+
+    code = "invalid_argument"
+
+
+class SignatureInvalidError(PaykkaSignError):
+    """The signature does not verify over the message as received."""
+
+    code = "signature_invalid"
+
+
+class InvalidHeaderError(SignatureInvalidError):
+    """A signature header is missing, malformed, duplicated or names another algorithm.
+
+    A subclass of :class:`SignatureInvalidError` so that one ``except`` rejects every
+    unauthenticated message; the code tells the two cases apart.
+    """
+
+    code = "invalid_header"
+
+
+class TimestampOutOfWindowError(PaykkaSignError):
+    """The message's timestamp is further from "now" than the allowed window (5 minutes)."""
+
+    code = "timestamp_out_of_window"
+
+
+class ReplayedNonceError(PaykkaSignError):
+    """The message's nonce was already seen inside the window: a replay."""
+
+    code = "replayed_nonce"
+
+
+class MalformedBodyError(PaykkaSignError):
+    """A body or request is not the JSON object (or field types) the signing rule needs."""
+
+    code = "malformed_body"
+
+
+class MissingFieldError(MalformedBodyError):
+    """A field the string to sign needs (merchant_id, timestamp, sign, data) is absent."""
+
+    code = "missing_field"
+
+
+class AmountMismatchError(PaykkaSignError):
+    """The order's amount differs from the amount the shopper approved in the token."""
+
+    code = "amount_mismatch"
+
+
+class CurrencyMismatchError(PaykkaSignError):
+    """The order's currency differs from the currency of the token."""
+
+    code = "currency_mismatch"
+
+
+class UnknownCurrencyError(PaykkaSignError):
+    """A currency code is not an active ISO 4217 currency this package knows."""
+
+    code = "unknown_currency"
+
+
+class UnsupportedTokenError(PaykkaSignError):
+    """The decrypted token cannot be sent this way (an EMV token has no 3-D Secure cryptogram)."""
+
+    code = "unsupported_token"

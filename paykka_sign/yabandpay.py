@@ -1,0 +1,196 @@
+"""YabandPay: HMAC-SHA256 signed requests and notifications.
+
+Request: ``{"user", "sign", "method", "time", "data": {...}}``. The string to sign merges
+the top-level fields (but ``sign`` and ``data``) with the fields of ``data``, sorts them by
+key and joins ``k=v`` with ``&``, values not URL-encoded: :func:`canonical_string`.
+``sign`` is the lowercase hex HMAC-SHA256 of that string under the merchant's secret key.
+Notifications ``{"sign", "data"}`` are signed over the fields of ``data`` alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from .clock import Clock, epoch_seconds, utc_now
+from .errors import (
+    InvalidArgumentError,
+    InvalidKeyError,
+    MalformedBodyError,
+    MissingFieldError,
+    SignatureInvalidError,
+)
+from .messages import parse_json_object
+
+__all__ = [
+    "PAYMENTS_URL",
+    "EmptyValues",
+    "YabandPaySigner",
+    "canonical_string",
+    "hmac_sha256_hex",
+    "notification_string_to_sign",
+    "request_string_to_sign",
+]
+
+PAYMENTS_URL = "https://mapi.yabandpay.com/Payments"
+
+#: ``"keep"``: an empty value is written ``k=`` (YabandPay's SDK); ``"omit"``: left out, as
+#: one documented example does. Which one YabandPay's server uses is not documented.
+EmptyValues = Literal["keep", "omit"]
+
+#: Top-level fields that never enter the string: the signature itself, and ``data``
+#: whose fields are merged in instead.
+_EXCLUDED = frozenset({"sign", "data"})
+
+
+def _value_text(key: str, value: Any) -> str:
+    # Strings and integers only: a float, boolean, list or object has no agreed spelling
+    # (PHP, Python and Java disagree), so guessing would produce silent "sign error"s.
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise MalformedBodyError(
+        f"the field {key!r} is a {type(value).__name__}; send it as a string "
+        '(amounts as decimal strings, e.g. "0.10")'
+    )
+
+
+def canonical_string(fields: Mapping[str, Any], *, empty_values: EmptyValues = "keep") -> str:
+    """Sort ``fields`` by key (byte order, case-sensitive), join ``k=v`` with ``&``."""
+    if empty_values not in ("keep", "omit"):
+        raise InvalidArgumentError("empty_values must be 'keep' or 'omit'")
+    pairs = []
+    for key in sorted(fields, key=lambda k: k.encode("utf-8")):
+        text = _value_text(key, fields[key])
+        if text == "" and empty_values == "omit":
+            continue
+        pairs.append(f"{key}={text}")
+    return "&".join(pairs)
+
+
+def _merged_fields(request: Mapping[str, Any]) -> dict[str, Any]:
+    data = request.get("data", {})
+    if not isinstance(data, Mapping):
+        raise MalformedBodyError("the request's data is not an object")
+    fields = {k: v for k, v in request.items() if k not in _EXCLUDED}
+    for key, value in data.items():
+        if key in _EXCLUDED:
+            continue
+        if key in fields:
+            # Which one the server keeps is not documented: refuse rather than guess.
+            raise MalformedBodyError(f"the field {key!r} is both top-level and in data")
+        fields[key] = value
+    return fields
+
+
+def request_string_to_sign(
+    request: Mapping[str, Any], *, empty_values: EmptyValues = "keep"
+) -> str:
+    """The string a request's ``sign`` covers: top-level fields and ``data`` merged."""
+    return canonical_string(_merged_fields(request), empty_values=empty_values)
+
+
+def notification_string_to_sign(
+    data: Mapping[str, Any], *, empty_values: EmptyValues = "keep"
+) -> str:
+    """The string a notification's ``sign`` covers: the fields of ``data`` only."""
+    return canonical_string(
+        {k: v for k, v in data.items() if k != "sign"}, empty_values=empty_values
+    )
+
+
+def hmac_sha256_hex(secret_key: bytes, message: str) -> str:
+    """Lowercase hex HMAC-SHA256, the form of YabandPay's ``sign``."""
+    return hmac.new(secret_key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class YabandPaySigner:
+    """Sign requests and verify notifications with one merchant's secret key.
+
+    ``user`` fills a request's ``user`` when it lacks one; ``empty_values`` is the policy
+    for empty values (default ``"keep"``, as YabandPay's SDK does).
+    """
+
+    def __init__(
+        self,
+        secret_key: str | bytes,
+        *,
+        user: str | None = None,
+        empty_values: EmptyValues = "keep",
+        clock: Clock = utc_now,
+    ) -> None:
+        key = secret_key.encode("utf-8") if isinstance(secret_key, str) else bytes(secret_key)
+        if not key.strip():
+            raise InvalidKeyError("the YabandPay secret key is empty")
+        if empty_values not in ("keep", "omit"):
+            raise InvalidArgumentError("empty_values must be 'keep' or 'omit'")
+        self._secret_key = key
+        self.user = user
+        self.empty_values: EmptyValues = empty_values
+        self.clock = clock
+
+    def __repr__(self) -> str:
+        return f"YabandPaySigner(user={self.user!r}, empty_values={self.empty_values!r})"
+
+    def sign_request(
+        self, request: Mapping[str, Any], *, now: dt.datetime | None = None
+    ) -> dict[str, Any]:
+        """The complete request: ``user`` and ``time`` (Unix seconds) filled in when absent,
+        any old ``sign`` replaced by the new one. The input is not modified."""
+        complete = {k: v for k, v in request.items() if k != "sign"}
+        if "user" not in complete:
+            if self.user is None:
+                raise MissingFieldError("the request has no user and the signer has none")
+            complete["user"] = self.user
+        if "method" not in complete:
+            raise MissingFieldError("the request has no method (e.g. v3.ApplePay)")
+        if "time" not in complete:
+            complete["time"] = epoch_seconds(now if now is not None else self.clock())
+        data = complete.get("data", {})
+        if not isinstance(data, Mapping):
+            raise MalformedBodyError("the request's data is not an object")
+        complete["data"] = dict(data)
+        message = request_string_to_sign(complete, empty_values=self.empty_values)
+        signed = {"user": complete.pop("user"), "sign": hmac_sha256_hex(self._secret_key, message)}
+        signed.update(complete)
+        return signed
+
+    def verify_request(self, request: Mapping[str, Any]) -> None:
+        """Check a request's ``sign`` (e.g. one received by a test double of YabandPay)."""
+        message = request_string_to_sign(request, empty_values=self.empty_values)
+        self._compare(message, request.get("sign"))
+
+    def verify_notification(self, notification: Mapping[str, Any] | bytes) -> dict[str, Any]:
+        """Check a notification's ``sign`` over its ``data``; return ``data`` when authentic."""
+        doc = (
+            parse_json_object(bytes(notification), what="notification")
+            if isinstance(notification, bytes | bytearray)
+            else notification
+        )
+        data = doc.get("data")
+        if data is None:
+            raise MissingFieldError("the notification has no data")
+        if not isinstance(data, Mapping):
+            raise MalformedBodyError("the notification's data is not an object")
+        message = notification_string_to_sign(data, empty_values=self.empty_values)
+        self._compare(message, doc.get("sign"))
+        return dict(data)
+
+    def _compare(self, message: str, given: Any) -> None:
+        if given is None:
+            raise MissingFieldError("the message has no sign")
+        if not isinstance(given, str):
+            raise SignatureInvalidError("the sign is not a string")
+        expected = hmac_sha256_hex(self._secret_key, message)
+        # Constant time: YabandPay's own SDK compares with ===, which leaks timing.
+        if not hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8")):
+            raise SignatureInvalidError(
+                "the sign does not match (wrong secret key, modified fields, or another "
+                "empty-value policy)"
+            )
