@@ -98,13 +98,15 @@ class VerifiedSignature:
 
 
 def environment_of(leaf: x509.Certificate) -> str:
-    """``sandbox`` or ``production``, from the Apple signing certificate's common name."""
+    """``sandbox``, ``production`` (or ``test``), from the signing certificate's common name."""
     names = leaf.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     name = str(names[0].value).upper() if names else ""
     if name.endswith("SANDBOX"):
         return "sandbox"
     if name.endswith("PROD"):
         return "production"
+    if name.endswith("TEST"):  # applepay_crypto.testing's authority
+        return "test"
     return "unknown"
 
 
