@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .testing import mint_command, test_ca
 from .tokens import decrypt, inspect, verify
 from .trust import trust
 
@@ -24,3 +25,5 @@ main.add_command(decrypt)
 main.add_command(verify)
 main.add_command(inspect)
 main.add_command(trust)
+main.add_command(test_ca)
+main.add_command(mint_command)
