@@ -17,6 +17,7 @@ from .errors import (
     DecryptionFailedError,
     KeyNotFoundError,
     MalformedTokenError,
+    ReplayedTransactionError,
     SignatureInvalidError,
     SigningTimeOutOfWindowError,
     TrustRootMissingError,
@@ -25,6 +26,7 @@ from .errors import (
 )
 from .keys import Keyring, MerchantKey
 from .payment_data import PaymentData
+from .replay import ReplayGuard
 from .signature import DEFAULT_MAX_AGE, TokenVerifier, VerifiedSignature
 from .token import PaymentToken, parse_token, read_token
 from .trust import TrustStore, install_apple_root, load_apple_root
@@ -44,6 +46,8 @@ __all__ = [
     "MerchantKey",
     "PaymentData",
     "PaymentToken",
+    "ReplayGuard",
+    "ReplayedTransactionError",
     "SignatureInvalidError",
     "SigningTimeOutOfWindowError",
     "TokenDecryptor",

@@ -21,9 +21,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from . import ec_v1, rsa_v1
-from .errors import ConfigurationError
+from .errors import ConfigurationError, ReplayedTransactionError
 from .keys import Keyring, MerchantKey
 from .payment_data import PaymentData
+from .replay import ReplayGuard
 from .signature import DEFAULT_MAX_AGE, TokenVerifier, VerifiedSignature, utc_now
 from .token import PaymentToken, parse_token
 from .trust import TrustStore
@@ -82,6 +83,7 @@ class TokenDecryptor:
     ``clock`` supplies "now" for the signing-time window; each call may override it
     with ``now=``. ``verify_signature=False`` skips step 1 entirely: only for tokens
     whose origin is known by other means (tests, archives verified before).
+    ``replay_guard`` makes the last step: a transactionId seen before is rejected.
     """
 
     def __init__(
@@ -92,7 +94,11 @@ class TokenDecryptor:
         max_age: dt.timedelta = DEFAULT_MAX_AGE,
         clock: Callable[[], dt.datetime] = utc_now,
         verify_signature: bool = True,
+        replay_guard: ReplayGuard | None = None,
     ) -> None:
+        if replay_guard is not None and not verify_signature:
+            raise ConfigurationError("a replay guard needs verified signing times")
+        self.replay_guard = replay_guard
         self.keyring = Keyring([keys] if isinstance(keys, MerchantKey) else keys)
         self.verify_signature = verify_signature
         self.verifier = (
@@ -106,11 +112,33 @@ class TokenDecryptor:
             raise ConfigurationError("this decryptor was configured without signature verification")
         return self.verifier.verify(parse_token(token), now=now)
 
-    def decrypt(self, token: TokenSource, *, now: dt.datetime | None = None) -> DecryptedToken:
+    def decrypt(
+        self,
+        token: TokenSource,
+        *,
+        now: dt.datetime | None = None,
+        replay_guard: ReplayGuard | None = None,
+    ) -> DecryptedToken:
+        """Verify, decrypt, and (with a replay guard) refuse a transactionId seen before.
+
+        ``replay_guard`` here overrides the decryptor's own for this call.
+        """
         parsed = parse_token(token)
         verified = self.verifier.verify(parsed, now=now) if self.verifier is not None else None
         key = self.keyring.find(parsed.public_key_hash, version=parsed.version)
         plaintext = _decrypt_payload(parsed, key)
+        payment_data = PaymentData.from_json(plaintext)
+        guard = replay_guard or self.replay_guard
+        if guard is not None:
+            if verified is None:
+                raise ConfigurationError("a replay guard needs verified signing times")
+            # Recorded only once the token decrypts: a token refused for a fixable reason
+            # (a key missing from the keyring) can be retried; of concurrent duplicates,
+            # exactly one passes the atomic check.
+            if guard.seen(parsed.transaction_id.lower(), verified.signing_time):
+                raise ReplayedTransactionError(
+                    f"transactionId {parsed.transaction_id} was already processed: replay"
+                )
         return DecryptedToken(
             version=parsed.version,
             transaction_id=parsed.transaction_id,
@@ -118,7 +146,7 @@ class TokenDecryptor:
             application_data=parsed.application_data,
             verified=verified is not None,
             signing_time=verified.signing_time if verified is not None else None,
-            payment_data=PaymentData.from_json(plaintext),
+            payment_data=payment_data,
         )
 
 
@@ -150,9 +178,11 @@ def decrypt_token(
     root: RootSource = None,
     now: dt.datetime | None = None,
     max_age: dt.timedelta = DEFAULT_MAX_AGE,
+    replay_guard: ReplayGuard | None = None,
 ) -> DecryptedToken:
     """One-shot verify and decrypt; services decrypting many tokens keep a TokenDecryptor."""
-    return TokenDecryptor(key, trust=_trust(root), max_age=max_age).decrypt(token, now=now)
+    decryptor = TokenDecryptor(key, trust=_trust(root), max_age=max_age)
+    return decryptor.decrypt(token, now=now, replay_guard=replay_guard)
 
 
 def verify_token(

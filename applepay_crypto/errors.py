@@ -17,6 +17,7 @@ __all__ = [
     "DecryptionFailedError",
     "KeyNotFoundError",
     "MalformedTokenError",
+    "ReplayedTransactionError",
     "SignatureInvalidError",
     "SigningTimeOutOfWindowError",
     "TrustRootMissingError",
@@ -87,6 +88,12 @@ class DecryptionFailedError(ApplePayError):
     """The symmetric key could not be restored or AES-GCM rejected the ciphertext."""
 
     code = "decryption_failed"
+
+
+class ReplayedTransactionError(ApplePayError):
+    """The token's transactionId was already processed inside the freshness window."""
+
+    code = "replayed_transaction"
 
 
 class TrustRootMissingError(ApplePayError):

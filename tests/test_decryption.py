@@ -308,3 +308,37 @@ class TestMerchantKeyConfiguration:
             ec_merchant.private_key.private_numbers().private_value.to_bytes(32, "big")
         ).decode()
         assert pem_body not in text
+
+
+class _SetGuard:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dt.datetime]] = []
+
+    def seen(self, transaction_id: str, signing_time: dt.datetime) -> bool:
+        known = any(t == transaction_id for t, _ in self.calls)
+        self.calls.append((transaction_id, signing_time))
+        return known
+
+
+def test_replay_guard_hook(authority, ec_merchant) -> None:
+    token = mint(sample_payload(), recipient=ec_merchant, authority=authority, signing_time=NOW)
+    guard = _SetGuard()
+    decryptor = TokenDecryptor(ec_merchant.merchant_key, trust=authority.trust_store(), replay_guard=guard)
+    decryptor.decrypt(token, now=NOW)
+    with pytest.raises(ApplePayError) as caught:
+        decryptor.decrypt(token, now=NOW)
+    assert caught.value.code == "replayed_transaction"
+    assert guard.calls[0] == (token["header"]["transactionId"], NOW)
+    other = _SetGuard()
+    assert TokenDecryptor(ec_merchant.merchant_key, trust=authority.trust_store()).decrypt(token, now=NOW, replay_guard=other)
+    with pytest.raises(ConfigurationError):
+        TokenDecryptor(ec_merchant.merchant_key, verify_signature=False, replay_guard=guard)
+
+
+def test_replay_guard_records_only_tokens_that_decrypt(authority, ec_merchant) -> None:
+    stranger = TestMerchant.create(authority)
+    token = mint(sample_payload(), recipient=stranger, authority=authority, signing_time=NOW)
+    guard = _SetGuard()
+    with pytest.raises(ApplePayError):
+        TokenDecryptor(ec_merchant.merchant_key, trust=authority.trust_store(), replay_guard=guard).decrypt(token, now=NOW)
+    assert guard.calls == []
