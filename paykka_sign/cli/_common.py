@@ -1,0 +1,155 @@
+"""Shared pieces of the ``paykka-sign`` command line: options, input, errors, output.
+
+The conventions follow ``applepay-crypto``: ``--json`` prints one JSON object on stdout
+(errors as ``{"error": {"code", "message"}}``), ``--at`` replaces "now", and the exit
+status is 0 on success, 1 when a message or order is rejected, 2 on a usage or setup error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import os
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from applepay_crypto import ApplePayError
+
+from ..errors import InvalidKeyError, PaykkaSignError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+#: Codes that mean "fix the command or the setup", not "the message is bad".
+_USAGE_CODES = {"invalid_key", "invalid_argument", "invalid_configuration", "trust_root_missing"}
+#: Bodies and requests are small; refuse to slurp an unbounded stream.
+MAX_INPUT_BYTES = 1024 * 1024
+SECRET_ENV_VAR = "YABANDPAY_SECRET_KEY"  # noqa: S105 (the variable's name, not a secret)
+
+
+class Timestamp(click.ParamType):  # type: ignore[type-arg,unused-ignore]
+    """ISO-8601; ``Z`` or an offset; a time without offset is UTC."""
+
+    name = "ISO-8601"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO-8601 time such as 2025-01-08T17:54:44Z", param, ctx)
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+class Duration(click.ParamType):  # type: ignore[type-arg,unused-ignore]
+    """Seconds, or a number with s, m or h."""
+
+    name = "DURATION"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> dt.timedelta:
+        if isinstance(value, dt.timedelta):
+            return value
+        match = re.fullmatch(r"\s*(\d+)\s*([smh]?)\s*", str(value))
+        if not match:
+            self.fail(f"{value!r} is not a duration such as 300, 5m or 1h", param, ctx)
+        return dt.timedelta(seconds=int(match[1]) * _UNITS[match[2]])
+
+
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object on stdout (errors too)."
+)
+at_option = click.option(
+    "--at",
+    type=Timestamp(),
+    default=None,
+    help="Use this time (ISO-8601) instead of now: for recorded messages and tests.",
+)
+input_path = click.Path(dir_okay=False, allow_dash=True)
+existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def read_input(path: str, *, what: str) -> bytes:
+    """A file's bytes, or stdin's for ``-``, exactly as they are (no newline stripped)."""
+    try:
+        if path == "-":
+            raw = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        else:
+            with open(path, "rb") as handle:
+                raw = handle.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise click.UsageError(f"cannot read the {what} {path!r}: {exc.strerror}") from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise click.UsageError(f"the {what} is larger than {MAX_INPUT_BYTES} bytes")
+    return raw
+
+
+def read_secret(path: Path | None) -> str:
+    """The YabandPay secret key from a file or the environment, never from the command line
+    (where ``ps`` and shell history would show it)."""
+    if path is not None:
+        try:
+            secret = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidKeyError(f"cannot read the secret key file {str(path)!r}: {exc}") from None
+    else:
+        secret = os.environ.get(SECRET_ENV_VAR, "").strip()
+        if not secret:
+            raise click.UsageError(f"give --secret-key-file or set {SECRET_ENV_VAR}")
+    if not secret:
+        raise InvalidKeyError("the secret key is empty")
+    return secret
+
+
+def parse_header_lines(lines: tuple[str, ...]) -> dict[str, str]:
+    """``Name: value`` strings (as curl's ``-H``) to a dict; a repeated name is an error."""
+    headers: dict[str, str] = {}
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if not sep or not name.strip():
+            raise click.UsageError(f"a header must look like 'Name: value', not {line!r}")
+        key = name.strip().lower()
+        if key in headers:
+            raise click.UsageError(f"the header {key!r} is given twice")
+        headers[key] = value.strip()
+    return headers
+
+
+def print_json(document: Any) -> None:
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def warn(message: str) -> None:
+    click.secho(f"warning: {message}", fg="yellow", err=True)
+
+
+def handles_errors(command: F) -> F:
+    """The library's errors (and ``applepay_crypto``'s) as the CLI's contract: a message on
+    stderr or a JSON error object on stdout; exit 1 when rejected, 2 when the setup is wrong."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except (PaykkaSignError, ApplePayError) as exc:
+            if kwargs.get("as_json"):
+                print_json({"error": exc.to_dict()})
+            else:
+                click.secho(f"error [{exc.code}]: {exc.message}", fg="red", err=True)
+            sys.exit(EXIT_USAGE if exc.code in _USAGE_CODES else EXIT_REJECTED)
+
+    return wrapper  # type: ignore[return-value]

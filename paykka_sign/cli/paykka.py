@@ -1,0 +1,281 @@
+"""``keygen``, ``sign`` and ``verify``: PayKKa keys and messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shlex
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..keys import (
+    generate_private_key,
+    public_key_base64,
+    read_private_key,
+    read_public_key,
+    write_private_key,
+)
+from ..messages import SignedRequest
+from ..paykka_v3 import PaykkaV3Signer, PaykkaV3Verifier
+from ..paykka_v12 import (
+    V12_DEFAULT_MERCHANT_ID_FIELDS,
+    V12_DEFAULT_TIMESTAMP_FIELDS,
+    PaykkaV12Signer,
+    PaykkaV12Verifier,
+)
+from ._common import (
+    Duration,
+    at_option,
+    existing_file,
+    handles_errors,
+    input_path,
+    json_option,
+    parse_header_lines,
+    print_json,
+    read_input,
+)
+
+api_option = click.option(
+    "--api",
+    type=click.Choice(["v1.2", "v3"]),
+    default="v1.2",
+    show_default=True,
+    help="PayKKa API version.",
+)
+
+
+@click.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("paykka-private-key.pem"),
+    show_default=True,
+    help="Where to write the private key (PEM PKCS#8, mode 0600).",
+)
+@click.option(
+    "--public-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the bare-base64 public key to this file.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing private key file.")
+@json_option
+@handles_errors
+def keygen(out: Path, public_out: Path | None, overwrite: bool, as_json: bool) -> None:
+    """Generate an RSA-2048 key pair for PayKKa.
+
+    Prints the public key as one line of base64 (DER SubjectPublicKeyInfo): paste it into
+    the PayKKa portal. The private key never leaves --out.
+    """
+    key = generate_private_key()
+    write_private_key(out, key, overwrite=overwrite)
+    public = public_key_base64(key)
+    if public_out is not None:
+        public_out.write_text(public + "\n", encoding="ascii")
+    if as_json:
+        print_json(
+            {
+                "private_key_path": str(out),
+                "public_key_path": str(public_out) if public_out else None,
+                "public_key_base64": public,
+            }
+        )
+        return
+    click.echo(public)
+    click.echo(
+        f"private key written to {out} (mode 0600); paste the public key above into the "
+        "PayKKa portal",
+        err=True,
+    )
+
+
+def _curl_lines(signed: SignedRequest) -> str:
+    headers = {"content-type": "application/json", **signed.headers}
+    return "\n".join(f"-H {shlex.quote(f'{name}: {value}')}" for name, value in headers.items())
+
+
+@click.command()
+@click.option(
+    "--key", required=True, type=existing_file, help="Merchant private key (PEM, DER, base64)."
+)
+@api_option
+@click.option(
+    "--body",
+    type=input_path,
+    default="-",
+    show_default=True,
+    help="Request body file, or - for stdin; signed byte for byte (mind a final newline).",
+)
+@click.option("--merchant-id", default=None, help="v1.2: merchant id, when not in the body.")
+@click.option("--timestamp", default=None, help="Milliseconds since the epoch (default: body/now).")
+@click.option("--app-id", default=None, help="v3: the x-paykka-appid.")
+@click.option("--method", default="POST", show_default=True, help="v3: HTTP method.")
+@click.option("--path", "path", default=None, help="v3: request path, e.g. /v3/payment/acq.")
+@click.option("--nonce", default=None, help="v3: nonce (default: 32 random hex characters).")
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["json", "curl"]),
+    default="json",
+    show_default=True,
+    help="Headers as a JSON object or as curl -H lines.",
+)
+@at_option
+@json_option
+@handles_errors
+def sign(
+    key: Path,
+    api: str,
+    body: str,
+    merchant_id: str | None,
+    timestamp: str | None,
+    app_id: str | None,
+    method: str,
+    path: str | None,
+    nonce: str | None,
+    output: str,
+    at: dt.datetime | None,
+    as_json: bool,
+) -> None:
+    """Sign a request body for PayKKa and print the headers to send with it.
+
+    Send the body file exactly as signed, e.g. curl --data-binary @body.json.
+    """
+    if api == "v3" and (app_id is None or path is None):
+        raise click.UsageError("--api v3 needs --app-id and --path")
+    private_key = read_private_key(key)
+    raw = read_input(body, what="body")
+    signed: SignedRequest
+    if api == "v1.2":
+        signed = PaykkaV12Signer(private_key).sign(
+            raw, merchant_id=merchant_id, timestamp=timestamp, now=at
+        )
+    else:
+        assert app_id is not None and path is not None
+        if timestamp is not None and not timestamp.isdigit():
+            raise click.UsageError("--timestamp must be milliseconds since the epoch")
+        signed = PaykkaV3Signer(private_key, app_id=app_id).sign(
+            method,
+            path,
+            raw,
+            timestamp=int(timestamp) if timestamp is not None else None,
+            nonce=nonce,
+            now=at,
+        )
+    if output == "curl":
+        click.echo(_curl_lines(signed))
+    else:
+        print_json({"api": api, "headers": dict(signed.headers)})
+
+
+@click.command()
+@click.option(
+    "--public-key",
+    required=True,
+    type=existing_file,
+    help="PayKKa's platform public key (PEM, DER or base64).",
+)
+@api_option
+@click.option("--body", type=input_path, default="-", show_default=True, help="Raw body file.")
+@click.option(
+    "-H", "--header", "header_lines", multiple=True, help="A received header, 'Name: value'."
+)
+@click.option(
+    "--headers-file",
+    type=existing_file,
+    default=None,
+    help="The received headers as a JSON object.",
+)
+@click.option("--method", default="POST", show_default=True, help="v3: HTTP method.")
+@click.option(
+    "--path",
+    "path",
+    default=None,
+    help="v3: the request's path (response) or your own webhook path (webhook).",
+)
+@click.option(
+    "--merchant-id-field",
+    "merchant_id_fields",
+    multiple=True,
+    help="v1.2: dotted body path of the signed merchant id (default: "
+    + ", ".join(V12_DEFAULT_MERCHANT_ID_FIELDS)
+    + ").",
+)
+@click.option(
+    "--timestamp-field",
+    "timestamp_fields",
+    multiple=True,
+    help="v1.2: dotted body path of the signed timestamp (default: "
+    + ", ".join(V12_DEFAULT_TIMESTAMP_FIELDS)
+    + ").",
+)
+@click.option("--merchant-id", default=None, help="v1.2: signed merchant id, overriding the body.")
+@click.option(
+    "--window",
+    type=Duration(),
+    default=None,
+    help="Largest accepted clock difference (v3 default 5m; v1.2 default: not checked).",
+)
+@at_option
+@json_option
+@handles_errors
+def verify(
+    public_key: Path,
+    api: str,
+    body: str,
+    header_lines: tuple[str, ...],
+    headers_file: Path | None,
+    method: str,
+    path: str | None,
+    merchant_id_fields: tuple[str, ...],
+    timestamp_fields: tuple[str, ...],
+    merchant_id: str | None,
+    window: dt.timedelta | None,
+    at: dt.datetime | None,
+    as_json: bool,
+) -> None:
+    """Verify a PayKKa response or notification/webhook signature.
+
+    Exit status 0 when authentic, 1 when rejected.
+    """
+    headers = _headers(header_lines, headers_file)
+    key = read_public_key(public_key)
+    raw = read_input(body, what="body")
+    result: dict[str, Any] = {"valid": True, "api": api}
+    if api == "v1.2":
+        verifier = PaykkaV12Verifier(
+            key,
+            merchant_id_fields=merchant_id_fields or V12_DEFAULT_MERCHANT_ID_FIELDS,
+            timestamp_fields=timestamp_fields or V12_DEFAULT_TIMESTAMP_FIELDS,
+            window=window,
+        )
+        message = verifier.verify(headers, raw, merchant_id=merchant_id, now=at)
+        result.update(merchant_id=message.merchant_id, timestamp=message.timestamp)
+    else:
+        if path is None:
+            raise click.UsageError("--api v3 needs --path")
+        v3 = PaykkaV3Verifier(key) if window is None else PaykkaV3Verifier(key, window=window)
+        message = v3.verify(method, path, headers, raw, now=at)
+        result.update(timestamp=message.timestamp, nonce=message.nonce)
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(f"valid: PayKKa {api} signature verified (timestamp {message.timestamp})")
+
+
+def _headers(lines: tuple[str, ...], headers_file: Path | None) -> dict[str, str]:
+    headers = parse_header_lines(lines)
+    if headers_file is not None:
+        try:
+            document = json.loads(headers_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise click.UsageError(f"--headers-file is not a JSON object: {exc}") from None
+        if not isinstance(document, dict) or not all(isinstance(v, str) for v in document.values()):
+            raise click.UsageError("--headers-file must be a JSON object of strings")
+        for name, value in document.items():
+            if name.lower() in headers:
+                raise click.UsageError(f"the header {name!r} is given twice")
+            headers[name.lower()] = value
+    return headers
