@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from conftest import OpensslVerify
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -28,6 +28,8 @@ from paykka_sign import (
     load_public_key,
     v12_string_to_sign,
 )
+
+OpensslVerify = Callable[[bytes, bytes, Path], bool]
 
 BODY = (
     b'{"merchant_id":"18356675194960","trans_id":"t1","timestamp":1700805506000,'
