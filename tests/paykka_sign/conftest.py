@@ -123,3 +123,18 @@ def yabandpay_doc_example() -> dict[str, Any]:
         (VECTORS / "yabandpay-applepay-doc-example.json").read_text(encoding="utf-8")
     )
     return document
+
+
+@pytest.fixture(scope="session")
+def psp_authority() -> Any:
+    testing = pytest.importorskip(
+        "applepay_crypto.testing", reason="applepay_crypto.testing (token minting) is not there"
+    )
+    return testing.TestAuthority.create()
+
+
+@pytest.fixture(scope="session")
+def psp_merchant(psp_authority: Any) -> Any:
+    from applepay_crypto.testing import TestMerchant
+
+    return TestMerchant.create(psp_authority, merchant_id="merchant.com.example.psp", key_type="ec")
