@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .certs import cert
+from .keys import keys
 from .testing import mint_command, test_ca
 from .tokens import decrypt, inspect, verify
 from .trust import trust
@@ -27,3 +29,5 @@ main.add_command(inspect)
 main.add_command(trust)
 main.add_command(test_ca)
 main.add_command(mint_command)
+main.add_command(cert)
+main.add_command(keys)

@@ -29,11 +29,15 @@ def payment_processing_certificate(
     key: MerchantPrivateKey,
     *,
     merchant_id: str,
-    authority: TestAuthority,
+    authority: TestAuthority | None,
     team_id: str = "TESTTEAM01",
     days: int = 825,
 ) -> x509.Certificate:
-    """A stand-in for Apple's payment processing certificate, signed by the test root."""
+    """A stand-in for Apple's payment processing certificate, signed by the test root.
+
+    With ``authority=None`` the certificate is self-signed by ``key``: decryption reads only
+    the key and the merchant id from it, so that is enough where no test root is at hand.
+    """
     digest = hashlib.sha256(merchant_id.encode("utf-8")).hexdigest().upper()
     now = dt.datetime.now(dt.timezone.utc)
     subject = x509.Name(
@@ -48,8 +52,8 @@ def payment_processing_certificate(
     return issue_certificate(
         subject=subject,
         public_key=key.public_key(),
-        issuer=authority.root,
-        signing_key=authority.root.private_key,
+        issuer=authority.root if authority is not None else None,
+        signing_key=authority.root.private_key if authority is not None else key,
         not_before=now - dt.timedelta(days=1),
         not_after=now + dt.timedelta(days=days),
         ca=False,
