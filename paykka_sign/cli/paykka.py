@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ..errors import InvalidKeyError
 from ..keys import (
     generate_private_key,
     public_key_base64,
@@ -69,6 +70,9 @@ def keygen(out: Path, public_out: Path | None, overwrite: bool, as_json: bool) -
     Prints the public key as one line of base64 (DER SubjectPublicKeyInfo): paste it into
     the PayKKa portal. The private key never leaves --out.
     """
+    if out.exists() and not overwrite:
+        # Checked before generating too: a key pair is slow to make and then thrown away.
+        raise InvalidKeyError(f"{str(out)!r} exists; refusing to overwrite a private key")
     key = generate_private_key()
     write_private_key(out, key, overwrite=overwrite)
     public = public_key_base64(key)
