@@ -6,6 +6,7 @@ import click
 
 from .. import __version__
 from .certs import cert
+from .doctor import doctor
 from .keys import keys
 from .testing import mint_command, test_ca
 from .tokens import decrypt, inspect, verify
@@ -31,3 +32,4 @@ main.add_command(test_ca)
 main.add_command(mint_command)
 main.add_command(cert)
 main.add_command(keys)
+main.add_command(doctor)
