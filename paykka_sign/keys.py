@@ -60,7 +60,10 @@ def _classify(data: bytes) -> tuple[str, bytes]:
         return "der", data
     compact = _WHITESPACE.sub(b"", data)
     if not compact or not _BASE64.fullmatch(compact):
-        raise InvalidKeyError("not a key: expected PEM, DER or bare base64")
+        hint = ""
+        if len(data) < 1024 and os.path.isfile(data):
+            hint = " (this is a file name: read_private_key/read_public_key read files)"
+        raise InvalidKeyError(f"not a key: expected PEM, DER or bare base64{hint}")
     try:
         return "der", base64.b64decode(compact, validate=True)
     except binascii.Error:

@@ -166,8 +166,12 @@ class YabandPaySigner:
         message = request_string_to_sign(request, empty_values=self.empty_values)
         self._compare(message, request.get("sign"))
 
-    def verify_notification(self, notification: Mapping[str, Any] | bytes) -> dict[str, Any]:
-        """Check a notification's ``sign`` over its ``data``; return ``data`` when authentic."""
+    def verify_notification(self, notification: Mapping[str, Any] | bytes | str) -> dict[str, Any]:
+        """Check a notification's ``sign`` over its ``data``; return ``data`` when authentic.
+
+        Give the raw body (bytes or text) or the parsed JSON object."""
+        if isinstance(notification, str):
+            notification = notification.encode("utf-8")
         doc = (
             parse_json_object(bytes(notification), what="notification")
             if isinstance(notification, bytes | bytearray)

@@ -26,7 +26,7 @@ BODY = b'{"merchant_id":"18356675194960","timestamp":1700805506000,"amount":445}
 SECRET = "yabandpay-test-secret"
 
 
-def run(*args: str, input: bytes | None = None, env: dict[str, str] | None = None) -> Result:
+def run(*args: str, input: bytes | None = None, env: dict[str, str | None] | None = None) -> Result:
     return CliRunner().invoke(main, list(args), input=input, env=env, catch_exceptions=False)
 
 
@@ -362,12 +362,17 @@ def test_applepay_request_paykka_decryption_without_keys(
     assert json.loads(payment["token_data"]) == json.loads(token_setup["token"].read_text())
 
 
-def test_applepay_request_setup_errors(token_setup: dict[str, Path], key_dir: Path) -> None:
+def test_applepay_request_setup_errors(
+    token_setup: dict[str, Path], key_dir: Path, tmp_path: Path
+) -> None:
+    from applepay_crypto.trust import ROOT_ENV_VAR
+
     # No --root and no installed Apple root: a setup error, exit 2.
+    no_root = {"XDG_CONFIG_HOME": str(tmp_path), ROOT_ENV_VAR: None}
     result = run(
         "applepay-request", str(token_setup["token"]), "--key", str(token_setup["key"]),
         "--cert", str(token_setup["certificate"]), "--amount", "1000", "--currency", "EUR",
-        "--provider", "yabandpay", "--json",
+        "--provider", "yabandpay", "--json", env=no_root,
     )  # fmt: skip
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["code"] == "trust_root_missing"

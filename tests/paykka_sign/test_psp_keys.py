@@ -101,6 +101,11 @@ def test_public_key_base64_matches_openssl(key_dir: Path, rsa_key: rsa.RSAPrivat
     assert "\n" not in public_key_base64(rsa_key)
 
 
+def test_a_file_name_given_as_key_material(key_dir: Path) -> None:
+    with pytest.raises(InvalidKeyError, match="read_private_key"):
+        load_private_key(str(key_dir / "key.pem"))
+
+
 def test_read_from_files(key_dir: Path, rsa_key: rsa.RSAPrivateKey) -> None:
     assert _same_private(read_private_key(key_dir / "key.pem"), rsa_key)
     assert (

@@ -148,6 +148,7 @@ def test_verify_notification() -> None:
     notification = _notification(NOTIFY_DATA)
     assert signer.verify_notification(notification) == NOTIFY_DATA
     assert signer.verify_notification(json.dumps(notification).encode()) == NOTIFY_DATA
+    assert signer.verify_notification(json.dumps(notification)) == NOTIFY_DATA
     # Only data is signed: top-level extras do not matter.
     assert signer.verify_notification({**notification, "user": "anything"}) == NOTIFY_DATA
 
