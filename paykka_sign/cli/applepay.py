@@ -47,18 +47,30 @@ def _extra(path: Path | None) -> dict[str, Any] | None:
     return None if path is None else parse_json_object(read_input(str(path), what="--extra file"))
 
 
+_REQUIRED = {
+    "paykka": ("signing_key", "paykka_merchant_id", "order_id"),
+    "yabandpay": ("order_id", "description", "notify_url"),
+}
+
+
+def _check_options(o: dict[str, Any]) -> None:
+    """Usage errors first, before any key is read or any token decrypted."""
+    provider = o["provider"]
+    for name in _REQUIRED[provider]:
+        if o[name] is None:
+            raise click.UsageError(f"--provider {provider} needs --{name.replace('_', '-')}")
+    if provider == "paykka" and o["api"] == "v3" and o["app_id"] is None:
+        raise click.UsageError("--api v3 needs --app-id")
+    if provider == "paykka" and o["decryption"] == "merchant" and not o["keys"]:
+        raise click.UsageError("--decryption merchant needs --key to decrypt the token")
+
+
 def _paykka(
     token: PaymentToken, decrypted: DecryptedToken | None, o: dict[str, Any]
 ) -> dict[str, Any]:
-    for name in ("signing_key", "paykka_merchant_id", "order_id"):
-        if o[name] is None:
-            raise click.UsageError(f"--provider paykka needs --{name.replace('_', '-')}")
-    if o["api"] == "v3" and o["app_id"] is None:
-        raise click.UsageError("--api v3 needs --app-id")
     amount, currency = o["amount"], o["currency"]
     if o["decryption"] == "merchant":
-        if decrypted is None:
-            raise click.UsageError("--decryption merchant needs --key to decrypt the token")
+        assert decrypted is not None  # _check_options: merchant decryption has --key
         payment = paykka_decrypted_payment(
             decrypted, amount=amount, currency=currency, allow_mismatch=o["allow_mismatch"]
         )
@@ -108,9 +120,6 @@ def _paykka(
 def _yabandpay(
     token: PaymentToken, decrypted: DecryptedToken | None, o: dict[str, Any]
 ) -> dict[str, Any]:
-    for name in ("order_id", "description", "notify_url"):
-        if o[name] is None:
-            raise click.UsageError(f"--provider yabandpay needs --{name.replace('_', '-')}")
     signer = YabandPaySigner(
         read_secret(o["secret_key_file"]), user=o["user"], empty_values=o["empty_values"]
     )
@@ -221,6 +230,7 @@ def applepay_request(token: str, as_json: bool, **options: Any) -> None:
     cannot be sent; --reveal prints the real ready-to-send body. Exit 1 when the token or
     the order is rejected (e.g. amount_mismatch), 2 on a usage or setup error.
     """
+    _check_options(options)
     parsed = read_token(token)
     decrypted = decrypt_or_verify(parsed, options, trust_store(options["root"]))
     build = _paykka if options["provider"] == "paykka" else _yabandpay

@@ -367,19 +367,28 @@ def test_applepay_request_setup_errors(
 ) -> None:
     from applepay_crypto.trust import ROOT_ENV_VAR
 
+    yabandpay = ["--provider", "yabandpay", "--order-id", "o", "--description", "d",
+                 "--notify-url", "https://n.example", "--json"]  # fmt: skip
     # No --root and no installed Apple root: a setup error, exit 2.
     no_root = {"XDG_CONFIG_HOME": str(tmp_path), ROOT_ENV_VAR: None}
     result = run(
         "applepay-request", str(token_setup["token"]), "--key", str(token_setup["key"]),
         "--cert", str(token_setup["certificate"]), "--amount", "1000", "--currency", "EUR",
-        "--provider", "yabandpay", "--json", env=no_root,
+        *yabandpay, env=no_root,
     )  # fmt: skip
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["code"] == "trust_root_missing"
     # A token too old for --max-age: rejected, exit 1.
-    late = _applepay(token_setup, "--provider", "yabandpay", "--max-age", "1s", "--json",
+    late = _applepay(token_setup, *yabandpay, "--max-age", "1s",
                      "--at", (NOW + dt.timedelta(minutes=1)).isoformat())  # fmt: skip
     assert late.exit_code == 1
     assert json.loads(late.stdout)["error"]["code"] == "signing_time_out_of_window"
+    # Missing provider options are usage errors, found before the token is touched.
     missing = _applepay(token_setup, "--provider", "paykka")
     assert missing.exit_code == 2
+    assert "--signing-key" in missing.output
+    no_key = run("applepay-request", str(token_setup["token"]), "--provider", "paykka",
+                 "--amount", "1", "--currency", "EUR", "--order-id", "o", "--signing-key",
+                 str(key_dir / "key.pem"), "--paykka-merchant-id", "M")  # fmt: skip
+    assert no_key.exit_code == 2
+    assert "needs --key" in no_key.output
