@@ -8,6 +8,7 @@ from .. import __version__
 from .certs import cert
 from .doctor import doctor
 from .keys import keys
+from .session import session
 from .testing import mint_command, test_ca
 from .tokens import decrypt, inspect, verify
 from .trust import trust
@@ -33,3 +34,4 @@ main.add_command(mint_command)
 main.add_command(cert)
 main.add_command(keys)
 main.add_command(doctor)
+main.add_command(session)
