@@ -6,7 +6,13 @@ from typing import Any
 
 from cryptography import x509
 
-from .signature import environment_of, parse_signed_data, select_certificates, signing_time_of
+from .signature import (
+    environment_of,
+    parse_signed_data,
+    readable_certificates,
+    select_certificates,
+    signing_time_of,
+)
 from .token import PaymentToken
 
 __all__ = ["describe_certificate", "describe_token"]
@@ -30,6 +36,13 @@ def describe_token(token: PaymentToken) -> dict[str, Any]:
     """Version, header, signing time, signer chain and environment, all unverified."""
     signed = parse_signed_data(token.signature)
     leaf, others = select_certificates(signed)
+    with readable_certificates("inspect"):
+        return _describe(token, signed, leaf, others)
+
+
+def _describe(
+    token: PaymentToken, signed: Any, leaf: x509.Certificate, others: list[x509.Certificate]
+) -> dict[str, Any]:
     return {
         "version": token.version,
         "transaction_id": token.transaction_id,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -22,7 +21,15 @@ __all__ = ["PaymentData", "mask_pan", "masked_payment_json"]
 
 REDACTED = "<redacted>"
 
-_DIGITS = re.compile(r"[0-9]+")
+
+_DECODER = json.JSONDecoder()
+
+
+def _digits(text: str) -> bool:
+    # str.isdigit alone accepts other scripts' digits ("٤"); Apple sends ASCII.
+    return text.isascii() and text.isdigit()
+
+
 #: Fields that must never leave the process unless the caller asks for them.
 _SECRET_PAYMENT_FIELDS = ("onlinePaymentCryptogram", "emvData", "encryptedPINData")
 
@@ -73,14 +80,14 @@ def _optional_str(doc: Mapping[str, Any], field: str) -> str | None:
 
 def _parse_pan(doc: Mapping[str, Any]) -> str:
     pan = _required_str(doc, "applicationPrimaryAccountNumber")
-    if not _DIGITS.fullmatch(pan) or not 12 <= len(pan) <= 19:
+    if not _digits(pan) or not 12 <= len(pan) <= 19:
         raise _reject("applicationPrimaryAccountNumber", "is not 12 to 19 digits")
     return pan
 
 
 def _parse_expiration(doc: Mapping[str, Any]) -> tuple[str, dt.date]:
     raw = _required_str(doc, "applicationExpirationDate")
-    if not _DIGITS.fullmatch(raw) or len(raw) != 6:
+    if not _digits(raw) or len(raw) != 6:
         raise _reject("applicationExpirationDate", "is not YYMMDD")
     try:
         date = dt.date(2000 + int(raw[:2]), int(raw[2:4]), int(raw[4:]))
@@ -91,7 +98,7 @@ def _parse_expiration(doc: Mapping[str, Any]) -> tuple[str, dt.date]:
 
 def _parse_currency(doc: Mapping[str, Any]) -> str:
     code = _required_str(doc, "currencyCode")
-    if not _DIGITS.fullmatch(code) or len(code) != 3:
+    if not _digits(code) or len(code) != 3:
         raise _reject("currencyCode", "is not a 3-digit ISO 4217 numeric code")
     return code
 
@@ -142,8 +149,8 @@ class PaymentData:
     def from_json(cls, plaintext: bytes) -> PaymentData:
         """Parse and check the decrypted JSON; unknown fields stay in ``raw_json``."""
         try:
-            doc = json.loads(plaintext)
-        except (ValueError, UnicodeDecodeError):
+            doc = _DECODER.decode(plaintext.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise MalformedTokenError("decrypted payment data is not JSON") from None
         if not isinstance(doc, dict):
             raise MalformedTokenError("decrypted payment data is not a JSON object")
@@ -164,8 +171,10 @@ class PaymentData:
         metadata = doc.get("merchantTokenMetadata")
         if metadata is not None and not isinstance(metadata, dict):
             raise _reject("merchantTokenMetadata", "is not an object")
-        responses = doc.get("authenticationResponses", [])
-        if not isinstance(responses, list) or not all(isinstance(r, dict) for r in responses):
+        responses = doc.get("authenticationResponses", ())
+        if responses != () and (
+            not isinstance(responses, list) or not all(isinstance(r, dict) for r in responses)
+        ):
             raise _reject("authenticationResponses", "is not a list of objects")
         return cls(
             pan=_parse_pan(doc),
@@ -182,7 +191,7 @@ class PaymentData:
             encrypted_pin_data=_optional_str(inner, "encryptedPINData"),
             merchant_token_identifier=_optional_str(doc, "merchantTokenIdentifier"),
             merchant_token_metadata=_freeze(metadata) if metadata is not None else None,
-            authentication_responses=_freeze(responses),
+            authentication_responses=_freeze(responses) if responses else (),
             raw_json=bytes(plaintext),
         )
 

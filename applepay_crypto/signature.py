@@ -15,24 +15,23 @@ keeps the original bytes; every primitive is cryptography's.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
-import threading
-from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from asn1crypto import cms
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ObjectIdentifier
 
+from .cms import LayoutCache, SignedData, parse_signed_data
 from .errors import CertificateInvalidError, SignatureInvalidError, SigningTimeOutOfWindowError
 from .token import PaymentToken
-from .trust import TrustStore
+from .trust import TrustStore, ValidatedChain
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -55,24 +54,7 @@ DEFAULT_MAX_AGE = dt.timedelta(minutes=5)
 
 _ECDSA_ALGORITHMS = {"sha256_ecdsa", "ecdsa"}
 _RSA_ALGORITHMS = {"sha256_rsa", "rsassa_pkcs1v15"}
-_ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError)
-
-
-@dataclass(frozen=True)
-class SignedData:
-    """What the verifier needs from the CMS, pulled out once."""
-
-    certificates: tuple[bytes, ...]
-    signer_issuer: bytes  # DER of the SignerInfo's issuer Name
-    signer_serial: int
-    digest_algorithm: str
-    signature_algorithm: str
-    signature: bytes
-    signed_attributes: bytes  # DER, re-tagged as SET OF (0x31): what was signed
-    content_type: str | None
-    message_digest: bytes | None
-    signing_time: dt.datetime | None
-    algorithm_protection: tuple[str, str] | None  # (digest, signature) per RFC 6211
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
 @dataclass(frozen=True, repr=False)
@@ -114,98 +96,34 @@ def _fail(message: str, step: str = "1.d signature") -> SignatureInvalidError:
     return SignatureInvalidError(message, step=step)
 
 
-def parse_signed_data(signature: bytes) -> SignedData:
-    """Read the detached CMS SignedData (BER) and check its shape: one signer, no content."""
-    try:
-        return _parse_signed_data(signature)
-    except SignatureInvalidError:
-        raise
-    except _ASN1_ERRORS:
-        raise _fail("the signature is not a readable CMS SignedData structure", "1 CMS") from None
-
-
-def _parse_signed_data(signature: bytes) -> SignedData:
-    info = cms.ContentInfo.load(signature, strict=True)
-    if info["content_type"].native != "signed_data":
-        raise _fail("the signature is not a CMS SignedData", "1 CMS")
-    signed = info["content"]
-    encap = signed["encap_content_info"]
-    if encap["content_type"].native != "data" or encap["content"].native is not None:
-        raise _fail("the signature must be detached over id-data content", "1 CMS")
-    signers = signed["signer_infos"]
-    if len(signers) != 1:
-        raise _fail(f"the signature has {len(signers)} signers; Apple's has exactly one", "1 CMS")
-    signer = signers[0]
-    sid = signer["sid"]
-    if sid.name != "issuer_and_serial_number":
-        raise _fail("the signer is not identified by issuer and serial number", "1 CMS")
-    certificates = tuple(
-        choice.chosen.dump() for choice in signed["certificates"] if choice.name == "certificate"
-    )
-    signed_attrs = signer["signed_attrs"]
-    if not signed_attrs.contents:
-        raise _fail("the signature has no signed attributes", "1 CMS")
-    attributes = _attributes(signed_attrs)
-    protection = attributes.get("cms_algorithm_protection")
-    return SignedData(
-        certificates=certificates,
-        signer_issuer=sid.chosen["issuer"].dump(),
-        signer_serial=sid.chosen["serial_number"].native,
-        digest_algorithm=signer["digest_algorithm"]["algorithm"].native,
-        signature_algorithm=signer["signature_algorithm"]["algorithm"].native,
-        signature=signer["signature"].native,
-        # The signature covers the DER encoding of the attributes with the SET OF tag,
-        # not the [0] IMPLICIT tag they carry inside SignerInfo (RFC 5652, 5.4).
-        signed_attributes=signed_attrs.untag().dump(force=True),
-        content_type=attributes["content_type"].native if "content_type" in attributes else None,
-        message_digest=attributes["message_digest"].native
-        if "message_digest" in attributes
-        else None,
-        signing_time=attributes["signing_time"].native if "signing_time" in attributes else None,
-        algorithm_protection=(
-            (
-                protection["digest_algorithm"]["algorithm"].native,
-                protection["signature_algorithm"]["algorithm"].native,
-            )
-            if protection is not None
-            else None
-        ),
-    )
-
-
-def _attributes(signed_attrs: Any) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for attribute in signed_attrs:
-        name = attribute["type"].native
-        values = attribute["values"]
-        if name in found or len(values) != 1:
-            raise _fail(f"signed attribute {name} must appear once with one value", "1 CMS")
-        found[name] = values[0]
-    return found
-
-
 def signing_time_of(signed: SignedData) -> dt.datetime:
     if signed.signing_time is None:
         raise _fail("the signature has no signing-time attribute", "1.e signing time")
     return signed.signing_time.astimezone(dt.timezone.utc)
 
 
-def select_certificates(
-    signed: SignedData, parse: Any = x509.load_der_x509_certificate
-) -> tuple[x509.Certificate, list[x509.Certificate]]:
-    """The signer's certificate (by issuer and serial) and the others, as intermediates."""
+@contextlib.contextmanager
+def readable_certificates(step: str) -> Iterator[None]:
+    """cryptography parses certificate fields lazily: a malformed field raises when it is
+    first read. Any such failure is the certificate's fault, reported as such."""
     try:
-        certs = [parse(der) for der in signed.certificates]
-    except ValueError:
+        yield
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.DuplicateExtension):
         raise CertificateInvalidError(
-            "a certificate in the signature is unreadable", step="1.a OIDs"
+            "a certificate in the signature is malformed", step=step
         ) from None
-    matches = [
-        c
-        for c in certs
-        if c.serial_number == signed.signer_serial
-        and c.issuer.public_bytes() == signed.signer_issuer
-    ]
+
+
+def select_certificates(signed: SignedData) -> tuple[x509.Certificate, list[x509.Certificate]]:
+    """The signer's certificate (by issuer and serial) and the others, as intermediates."""
+    with readable_certificates("1.a OIDs"):
+        certs = [x509.load_der_x509_certificate(der) for der in signed.certificates]
+        matches = [
+            c
+            for c in certs
+            if c.serial_number == signed.signer_serial
+            and c.issuer.public_bytes() == signed.signer_issuer
+        ]
     if len(matches) != 1:
         raise _fail(
             f"{len(matches)} certificates match the signer's issuer and serial; expected one",
@@ -228,6 +146,13 @@ def check_certificate_oids(
 ) -> x509.Certificate:
     """Step 1.a: the signer carries 1.2.840.113635.100.6.29 and an intermediate
     carries 1.2.840.113635.100.6.2.14 (presence matters, not value). Returns the intermediate."""
+    with readable_certificates("1.a OIDs"):
+        return _check_certificate_oids(leaf, others)
+
+
+def _check_certificate_oids(
+    leaf: x509.Certificate, others: list[x509.Certificate]
+) -> x509.Certificate:
     if not _has_extension(leaf, LEAF_OID):
         raise CertificateInvalidError(
             f"the signing certificate lacks Apple's leaf extension {LEAF_OID.dotted_string}",
@@ -261,19 +186,25 @@ def check_message_digest(signed: SignedData, token: PaymentToken) -> None:
         )
 
 
-def check_signer_signature(signed: SignedData, leaf: x509.Certificate) -> None:
+def check_signer_signature(
+    signed: SignedData,
+    leaf: x509.Certificate,
+    *,
+    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey | None = None,
+) -> None:
     """Step 1.d, second half: the signer's signature over the DER signed attributes."""
     if signed.algorithm_protection is not None and signed.algorithm_protection != (
         signed.digest_algorithm,
         signed.signature_algorithm,
     ):
         raise _fail("the CMS algorithm protection attribute disagrees with the signer's algorithms")
-    public_key = leaf.public_key()
+    if public_key is None:
+        public_key = leaf.public_key()  # type: ignore[assignment]
     try:
         if signed.signature_algorithm in _ECDSA_ALGORITHMS and isinstance(
             public_key, ec.EllipticCurvePublicKey
         ):
-            public_key.verify(signed.signature, signed.signed_attributes, ec.ECDSA(hashes.SHA256()))
+            public_key.verify(signed.signature, signed.signed_attributes, _ECDSA_SHA256)
         elif signed.signature_algorithm in _RSA_ALGORITHMS and isinstance(
             public_key, rsa.RSAPublicKey
         ):
@@ -313,50 +244,59 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+@dataclass(frozen=True, slots=True)
+class _Signer:
+    """A signer certificate whose step 1.a already passed, and its chain's trust anchor work."""
+
+    leaf: x509.Certificate
+    intermediate: x509.Certificate
+    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+    chain: ValidatedChain
+
+
 class TokenVerifier:
-    """Runs Apple's step 1 on tokens; configure once, call :meth:`verify` per token."""
+    """Runs Apple's step 1 on tokens; configure once, call :meth:`verify` per token.
+
+    Per token it always checks: the chain's validity at the signing time, the message
+    digest, the signature, the signing-time window. What it remembers (bounded, keyed by
+    the exact bytes) is only what those bytes alone decide: the CMS layout, the Apple
+    OIDs of the certificates, and that their chain leads to a trusted root.
+    """
 
     def __init__(
         self,
         trust: TrustStore,
         *,
         max_age: dt.timedelta = DEFAULT_MAX_AGE,
-        clock: Any = utc_now,
-        certificate_cache_size: int = 256,
+        clock: Callable[[], dt.datetime] = utc_now,
+        layout_cache_size: int = 64,
     ) -> None:
         if max_age < dt.timedelta(0):
             raise ValueError("max_age must not be negative")
         self.trust = trust
         self.max_age = max_age
         self.clock = clock
-        self._certs: OrderedDict[bytes, x509.Certificate] = OrderedDict()
-        self._cert_cache_size = certificate_cache_size
-        self._lock = threading.Lock()
+        self._layouts = LayoutCache(layout_cache_size)
 
     def verify(self, token: PaymentToken, *, now: dt.datetime | None = None) -> VerifiedSignature:
-        signed = parse_signed_data(token.signature)
-        leaf, others = select_certificates(signed, self._certificate)
-        intermediate = check_certificate_oids(leaf, others)
+        signed, signer, pending = self._layouts.parse(token.signature)
         signing_time = signing_time_of(signed)
-        chain = self.trust.validate_chain(leaf, [intermediate], signing_time)
+        if signer is None:
+            leaf, others = select_certificates(signed)
+            intermediate = check_certificate_oids(leaf, others)
+            with readable_certificates("1.c chain"):
+                chain = self.trust.validate_chain(leaf, [intermediate], signing_time)
+                public_key = leaf.public_key()
+            signer = _Signer(leaf, intermediate, public_key, chain)  # type: ignore[arg-type]
+        else:
+            signer.chain.check_valid_at(signing_time)
         check_message_digest(signed, token)
-        check_signer_signature(signed, leaf)
-        check_signing_time(
-            signing_time, _aware(now) if now is not None else self.clock(), self.max_age
-        )
-        return VerifiedSignature(signing_time=signing_time, chain=chain)
-
-    def _certificate(self, der: bytes) -> x509.Certificate:
-        """Parse a certificate once: the same Apple certificates arrive in every token."""
-        with self._lock:
-            cert = self._certs.get(der)
-        if cert is None:
-            cert = x509.load_der_x509_certificate(der)
-            with self._lock:
-                self._certs[der] = cert
-                while len(self._certs) > self._cert_cache_size:
-                    self._certs.popitem(last=False)
-        return cert
+        check_signer_signature(signed, signer.leaf, public_key=signer.public_key)
+        check_signing_time(signing_time, _aware(now) if now else self.clock(), self.max_age)
+        if pending is not None:
+            # Learned only from a token that passed every check.
+            self._layouts.learn(pending, signer)
+        return VerifiedSignature(signing_time=signing_time, chain=signer.chain.certificates)
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import os
 import re
@@ -37,8 +38,11 @@ _HEADER_FIELDS = {
 }
 _OPTIONAL_HEADER_FIELDS = ("applicationData",)
 SUPPORTED_VERSIONS = tuple(_HEADER_FIELDS)
+_ALLOWED_HEADER_FIELDS = {
+    version: frozenset(fields) | frozenset(_OPTIONAL_HEADER_FIELDS)
+    for version, fields in _HEADER_FIELDS.items()
+}
 
-_BASE64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 #: paymentData nested in a PKPaymentToken inside an Apple Pay JS payment, each level
 #: possibly a base64 or JSON string: a handful of levels is every real shape.
@@ -191,13 +195,14 @@ def _reject_constant(name: str) -> None:
     raise MalformedTokenError(f"token JSON contains {name}, which is not JSON")
 
 
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
+)
+
+
 def _loads(text: bytes) -> Any:
     try:
-        return json.loads(
-            text,
-            object_pairs_hook=_reject_duplicate_keys,
-            parse_constant=_reject_constant,
-        )
+        return _DECODER.decode(text.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise MalformedTokenError("token is not valid JSON (nor base64 of JSON)") from None
 
@@ -214,7 +219,7 @@ def _payment_data_from(value: Any, *, depth: int) -> PaymentToken:
         # base64 of the paymentData JSON (YabandPay's payment_token_object, iOS apps).
         decoded = _decode_base64(stripped, "token")
         return _payment_data_from(decoded, depth=depth + 1)
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict | Mapping):  # dict first: the cheap check for parsed JSON
         raise MalformedTokenError("token is neither a JSON object nor base64 of one")
     if "version" in value:
         return _validate_payment_data(value)
@@ -238,14 +243,14 @@ def _validate_payment_data(doc: Mapping[str, Any]) -> PaymentToken:
             f"token version {version[:32]!r} is not supported; this library decrypts "
             + " and ".join(SUPPORTED_VERSIONS)
         )
-    missing = sorted(_PAYMENT_DATA_FIELDS - doc.keys())
-    if missing:
-        raise MalformedTokenError(f"paymentData lacks {', '.join(missing)}")
-    extra = sorted(str(k)[:40] for k in doc.keys() - _PAYMENT_DATA_FIELDS)
-    if extra:
+    if doc.keys() != _PAYMENT_DATA_FIELDS:
+        missing = sorted(_PAYMENT_DATA_FIELDS - doc.keys())
+        if missing:
+            raise MalformedTokenError(f"paymentData lacks {', '.join(missing)}")
+        extra = sorted(str(k)[:40] for k in doc.keys() - _PAYMENT_DATA_FIELDS)
         raise MalformedTokenError(f"paymentData has unexpected fields: {', '.join(extra)}")
     header = doc["header"]
-    if not isinstance(header, Mapping):
+    if not isinstance(header, dict | Mapping):
         raise MalformedTokenError("paymentData.header is not an object")
     _check_header_fields(version, header)
 
@@ -285,7 +290,9 @@ def _check_header_fields(version: str, header: Mapping[str, Any]) -> None:
     missing = [name for name in required if name not in header]
     if missing:
         raise MalformedTokenError(f"{version} header lacks {', '.join(missing)}")
-    allowed = set(required) | set(_OPTIONAL_HEADER_FIELDS)
+    allowed = _ALLOWED_HEADER_FIELDS[version]
+    if header.keys() <= allowed:
+        return
     for name in sorted(str(k) for k in header.keys() - allowed):
         owner = next((v for v, fields in _HEADER_FIELDS.items() if name in fields), None)
         if owner is not None:
@@ -299,18 +306,34 @@ def _decode_base64_field(doc: Mapping[str, Any], name: str, label: str) -> bytes
     value = doc[name]
     if not isinstance(value, str):
         raise MalformedTokenError(f"{label} is not a string")
-    return _decode_base64(value.encode("ascii", "replace"), label)
+    return _decode_base64(value, label)
 
 
-def _decode_base64(raw: bytes, label: str) -> bytes:
-    # Strict: standard alphabet, padding required, no whitespace. binascii alone would
+def _decode_base64(raw: bytes | str, label: str) -> bytes:
+    # Strict: standard alphabet, padding required, no whitespace. Lenient decoding would
     # skip stray characters and accept a different token than the one that was signed.
-    if len(raw) % 4 or not _BASE64.fullmatch(raw):
-        raise MalformedTokenError(f"{label} is not well-formed base64")
     try:
-        return base64.b64decode(raw, validate=True)
-    except binascii.Error:
+        decoded = _strict_a2b_base64(raw)
+    except ValueError:  # binascii.Error, or non-ASCII text
         raise MalformedTokenError(f"{label} is not well-formed base64") from None
+    if len(raw) % 4:
+        raise MalformedTokenError(f"{label} is not well-formed base64")
+    return decoded
+
+
+def _a2b_base64_canonical(raw: bytes | str) -> bytes:
+    """Python 3.10 has no strict mode: decode, then insist the input was the canonical
+    encoding of what was decoded."""
+    decoded = base64.b64decode(raw, validate=True)
+    if base64.b64encode(decoded) != (raw.encode("ascii") if isinstance(raw, str) else raw):
+        raise binascii.Error("not canonical base64")
+    return decoded
+
+
+if sys.version_info >= (3, 11):
+    _strict_a2b_base64 = functools.partial(binascii.a2b_base64, strict_mode=True)
+else:  # pragma: no cover - exercised on 3.10 only
+    _strict_a2b_base64 = _a2b_base64_canonical
 
 
 def _hex_field(header: Mapping[str, Any], name: str) -> str:

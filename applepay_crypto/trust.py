@@ -38,6 +38,7 @@ __all__ = [
     "APPLE_ROOT_CA_G3_URL",
     "ROOT_ENV_VAR",
     "TrustStore",
+    "ValidatedChain",
     "check_valid_at",
     "install_apple_root",
     "load_apple_root",
@@ -155,6 +156,27 @@ def check_valid_at(cert: x509.Certificate, when: dt.datetime, *, role: str) -> N
         )
 
 
+class ValidatedChain:
+    """A path leaf -> intermediates -> root that was validated once; its dates are checked
+    again for every token (:meth:`check_valid_at`), against that token's signing time."""
+
+    __slots__ = ("_windows", "certificates")
+
+    def __init__(self, certificates: Sequence[x509.Certificate]) -> None:
+        self.certificates = tuple(certificates)
+        roles = ["intermediate"] * len(self.certificates)
+        roles[0], roles[-1] = "leaf", "root"
+        self._windows = tuple(
+            (cert.not_valid_before_utc, cert.not_valid_after_utc, cert, role)
+            for cert, role in zip(self.certificates, roles, strict=True)
+        )
+
+    def check_valid_at(self, when: dt.datetime) -> None:
+        for not_before, not_after, cert, role in self._windows:
+            if not not_before <= when <= not_after:
+                check_valid_at(cert, when, role=role)  # raises, with the full message
+
+
 class TrustStore:
     """Trusted roots and a bounded cache of chains already validated against them.
 
@@ -172,7 +194,7 @@ class TrustStore:
         #: True when the only root is the pinned Apple Root CA - G3.
         self.apple = apple
         self._store = verification.Store(list(self.roots))
-        self._cache: OrderedDict[tuple[bytes, ...], tuple[x509.Certificate, ...]] = OrderedDict()
+        self._cache: OrderedDict[tuple[bytes, ...], ValidatedChain] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
@@ -195,10 +217,10 @@ class TrustStore:
 
     def validate_chain(
         self, leaf: x509.Certificate, intermediates: Sequence[x509.Certificate], at: dt.datetime
-    ) -> tuple[x509.Certificate, ...]:
+    ) -> ValidatedChain:
         """Steps 1.b and 1.c: ``leaf`` chains to a trusted root and is valid at ``at``.
 
-        Returns the chain, leaf first, root last.
+        Returns the chain (``.certificates``: leaf first, root last).
         """
         key = (leaf.public_bytes(_DER), *(c.public_bytes(_DER) for c in intermediates))
         with self._lock:
@@ -206,14 +228,12 @@ class TrustStore:
             if chain is not None:
                 self._cache.move_to_end(key)
         if chain is None:
-            chain = self._build_chain(leaf, intermediates, at)
+            chain = ValidatedChain(self._build_chain(leaf, intermediates, at))
             with self._lock:
                 self._cache[key] = chain
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
-        roles = ("leaf", *("intermediate" for _ in chain[1:-1]), "root")
-        for cert, role in zip(chain, roles, strict=True):
-            check_valid_at(cert, at, role=role)
+        chain.check_valid_at(at)
         return chain
 
     def _build_chain(

@@ -101,3 +101,18 @@ def test_masked_dict() -> None:
 )
 def test_mask_pan(pan: str, masked: str) -> None:
     assert mask_pan(pan) == masked
+
+
+@pytest.mark.parametrize("responses", [{}, "", 0, [1], None])
+def test_authentication_responses_must_be_a_list_of_objects(responses) -> None:
+    from applepay_crypto import MalformedTokenError
+
+    with pytest.raises(MalformedTokenError, match="authenticationResponses"):
+        build(sample_payload(authenticationResponses=responses))
+
+
+def test_non_ascii_digits_are_not_a_pan() -> None:
+    from applepay_crypto import MalformedTokenError
+
+    with pytest.raises(MalformedTokenError, match="applicationPrimaryAccountNumber"):
+        build(sample_payload(pan="٤١١١١١١١١١١١١١١١"))

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asn1crypto import cms
+from cryptography.hazmat.primitives.asymmetric import ec as ec_keys
 
 from ..token import MAX_TOKEN_BYTES
 from .authority import TestAuthority
@@ -71,6 +72,12 @@ def _flip_signature_value(signature_b64: str) -> str:
     raw = base64.b64decode(signature_b64)
     value = cms.ContentInfo.load(raw)["content"]["signer_infos"][0]["signature"].native
     return _flip_byte(signature_b64, raw.rindex(value) + len(value) - 2)
+
+
+def _ec_public_key(merchant: TestMerchant) -> ec_keys.EllipticCurvePublicKey:
+    key = merchant.certificate.public_key()
+    assert isinstance(key, ec_keys.EllipticCurvePublicKey)
+    return key
 
 
 def positive_cases(world: World) -> Iterator[Case]:
@@ -138,7 +145,7 @@ def positive_cases(world: World) -> Iterator[Case]:
         world,
         payload,
         ec,
-        ephemeral_key=ephemeral_key_with_leading_zero(ec.certificate.public_key()),
+        ephemeral_key=ephemeral_key_with_leading_zero(_ec_public_key(ec)),
     )
     yield Case(
         "ec-v1-leading-zero-secret",
