@@ -91,7 +91,7 @@ def _print_report(report: CertificateReport) -> None:
             ),
             ("key", report.key),
             ("valid", f"{_iso(report.not_before)} .. {_iso(report.not_after)} ({state})"),
-            ("publicKeyHash", report.public_key_hash + _hash_note(report)),
+            ("publicKeyHash", _hash_line(report)),
             ("private key", _key_note(report.key_matches)),
             ("sha256", report.sha256),
             ("file", report.file_format),
@@ -101,10 +101,12 @@ def _print_report(report: CertificateReport) -> None:
         warn(message)
 
 
-def _hash_note(report: CertificateReport) -> str:
+def _hash_line(report: CertificateReport) -> str | None:
     if report.kind == "payment_processing":
-        return " (tokens encrypted to this certificate carry it)"
-    return ""
+        return f"{report.public_key_hash} (tokens encrypted to this certificate carry it)"
+    if report.kind == "merchant_identity":
+        return f"{report.public_key_hash} (no token carries it: not a payment processing cert)"
+    return None  # meaningless for CAs and Apple's signing certificates
 
 
 def _key_note(matches: bool | None) -> str | None:

@@ -137,18 +137,23 @@ def _print_new_key(result: NewMerchantKey, ca_dir: Path | None) -> None:
         if result.purpose == "processing"
         else "Apple Pay Merchant Identity Certificate"
     )
+    signer = (
+        f"signed by the test CA in {ca_dir}"
+        if result.certificate_signer == "test-ca"
+        else "self-signed"
+    )
     notes = {
         "key": f"{result.key} private key, mode 0600: keep it secret, back it up",
         "csr": f"upload it in Apple's portal: Merchant IDs > {result.merchant_id} > {portal}",
-        "certificate": (
-            f"stand-in certificate signed by the test CA in {ca_dir}"
-            if result.certificate_signer == "test-ca"
-            else "stand-in certificate, self-signed"
-        )
-        + "; replace it with Apple's .cer (cert convert apple_pay.cer --out ...)",
+        "certificate": f"stand-in payment processing certificate, {signer}",
     }
     for name, path in result.paths.items():
         click.echo(f"wrote {path} ({notes[name]})")
+    if "certificate" in result.paths:
+        click.echo(
+            "once Apple has issued the certificate: applepay-crypto cert convert apple_pay.cer "
+            f"--out {result.paths['certificate']} --force"
+        )
     if result.public_key_hash is not None:
         click.echo(
             f"publicKeyHash {result.public_key_hash} (tokens encrypted to this key carry it)"

@@ -144,8 +144,10 @@ def _check_pair(
             _PAIR_FIX,
         )
     _check_merchant_id(key, cert, merchant_id, findings)
-    if signing_time is not None and not (
-        cert.not_valid_before_utc <= signing_time <= cert.not_valid_after_utc
+    if (
+        kind.kind == "payment_processing"
+        and signing_time is not None
+        and not cert.not_valid_before_utc <= signing_time <= cert.not_valid_after_utc
     ):
         findings.warning(
             key.label,

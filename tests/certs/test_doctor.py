@@ -13,7 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from applepay_crypto.doctor import Diagnosis, diagnose
-from applepay_crypto.testing import TestMerchant, mint, sample_payload
+from applepay_crypto.keys import load_private_key
+from applepay_crypto.testing import (
+    TestMerchant,
+    mint,
+    payment_processing_certificate,
+    sample_payload,
+)
 
 # Inside the validity of the stand-in certificates the session fixtures create today.
 SIGNED = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)).replace(
@@ -344,3 +350,22 @@ def test_cli_problems_exit_1(cli_files, identity, tmp_path) -> None:
     )
     too_many = run("doctor", cli_files["token"], "--cert", cli_files["certificate"])
     assert too_many.exit_code == 2
+
+
+def test_certificate_not_valid_at_signing_time_is_a_warning(apple_root_path) -> None:
+    vector = real("basistheory-ec-new-2023")
+    key = load_private_key(vector.path / "merchant_key.pem")
+    today = payment_processing_certificate(
+        key, merchant_id="merchant.basistheory.sales", authority=None
+    )
+    result = diagnose(
+        vector.path / "token.json",
+        keys=[key],
+        certificates=[today],
+        root=apple_root_path,
+        now=vector.signing_time,
+    )
+    assert result.ok
+    (warning,) = [f for f in result.findings if f.status == "warning"]
+    assert (warning.step, warning.code) == ("key 1", "certificate_invalid")
+    assert warning.message.startswith("the certificate was not valid when the token was signed")

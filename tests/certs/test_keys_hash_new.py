@@ -72,8 +72,9 @@ def test_new_processing_key_self_signed(tmp_path) -> None:
         "back it up)",
         f"wrote {tmp_path / 'merchant.csr'} (upload it in Apple's portal: Merchant IDs > "
         f"{MERCHANT} > Apple Pay Payment Processing Certificate)",
-        f"wrote {tmp_path / 'merchant.pem'} (stand-in certificate, self-signed; replace it with "
-        "Apple's .cer (cert convert apple_pay.cer --out ...))",
+        f"wrote {tmp_path / 'merchant.pem'} (stand-in payment processing certificate, self-signed)",
+        "once Apple has issued the certificate: applepay-crypto cert convert apple_pay.cer "
+        f"--out {tmp_path / 'merchant.pem'} --force",
         f"publicKeyHash {certificate_public_key_hash(cert)} (tokens encrypted to this key carry it)",
     ]
     run_openssl("req", "-in", tmp_path / "merchant.csr", "-verify", "-noout")
@@ -131,7 +132,7 @@ def test_rsa_processing_key_flow_with_test_ca(tmp_path) -> None:
         tmp_path / "ca",
     )
     assert made.exit_code == 0, made.output
-    assert f"stand-in certificate signed by the test CA in {tmp_path / 'ca'}" in made.stdout
+    assert f"certificate, signed by the test CA in {tmp_path / 'ca'})" in made.stdout
     cert = load_certificate(tmp_path / "m" / "merchant.pem")
     cert.verify_directly_issued_by(TestAuthority.load(tmp_path / "ca").root.certificate)
     minted = run("mint", "--ca", tmp_path / "ca", "--cert", tmp_path / "m" / "merchant.pem")
