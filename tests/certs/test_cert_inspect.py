@@ -190,7 +190,7 @@ def test_files_der_pem_and_p12(tmp_path, ec_merchant) -> None:
     assert from_p12.public_key_hash == ec_merchant.merchant_key.public_key_hash_b64
 
 
-def test_cli_text(vector_dir=None) -> None:
+def test_cli_text() -> None:
     vector = real("basistheory-ec-new-2023")
     result = run(
         "cert",
