@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .batch import decrypt_batch
 from .certs import cert
 from .doctor import doctor
 from .keys import keys
@@ -26,6 +27,7 @@ def main() -> None:
 
 
 main.add_command(decrypt)
+main.add_command(decrypt_batch)
 main.add_command(verify)
 main.add_command(inspect)
 main.add_command(trust)

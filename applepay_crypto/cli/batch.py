@@ -1,0 +1,129 @@
+"""``decrypt-batch``: JSON Lines in, JSON Lines out, streaming, optionally in parallel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+import click
+
+from ..batch import BatchConfig, BatchStats, run_batch
+from ._common import at_option, handles_errors, max_age_option, root_option, trust_store, warn
+from .tokens import load_keys
+
+
+def _progress(started: float) -> Callable[[BatchStats], None]:
+    def report(stats: BatchStats) -> None:
+        elapsed = max(time.monotonic() - started, 1e-9)
+        rejected = sum(stats.errors.values())
+        click.echo(
+            f"{stats.lines} lines, {stats.decrypted} decrypted, {rejected} rejected "
+            f"({stats.lines / elapsed:.0f} lines/s)",
+            err=True,
+        )
+
+    return report
+
+
+@click.command("decrypt-batch")
+@click.argument("source", type=click.File("rb"), default="-")
+@click.option(
+    "--output",
+    "-o",
+    type=click.File("wb"),
+    default="-",
+    help="Where to write the results (default stdout).",
+)
+@click.option(
+    "--key",
+    "keys",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Payment processing private key. Repeat for rotation.",
+)
+@click.option(
+    "--cert",
+    "certs",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Payment processing certificate of the --key at the same position.",
+)
+@click.option(
+    "--merchant-id", default=None, help="Merchant identifier for keys given without --cert."
+)
+@at_option
+@max_age_option
+@root_option
+@click.option(
+    "--no-verify", is_flag=True, help="Skip Apple's signature checks. Never for real payments."
+)
+@click.option("--reveal", is_flag=True, help="Write card numbers and cryptograms unmasked.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Decrypting processes.",
+)
+@click.option(
+    "--progress-every",
+    type=click.IntRange(1),
+    default=10_000,
+    show_default=True,
+    help="Report progress on stderr every N lines.",
+)
+@handles_errors
+def decrypt_batch(
+    source: BinaryIO,
+    output: BinaryIO,
+    keys: tuple[Path, ...],
+    certs: tuple[Path, ...],
+    merchant_id: str | None,
+    at: dt.datetime | None,
+    max_age: dt.timedelta,
+    root: Path | None,
+    no_verify: bool,
+    reveal: bool,
+    workers: int,
+    progress_every: int,
+) -> None:
+    """Decrypt SOURCE (JSON Lines; a file, or - for stdin), one result per line, in order.
+
+    Each line is a token (any accepted shape) or {"id": ..., "token": ...}. Each output
+    line is what `decrypt --json` prints, or {"error": {"code", "message"}}, with the id
+    when one was given. Card data is masked unless --reveal. Exit 0 when every line
+    decrypted, 1 when some were rejected, 2 on usage errors.
+    """
+    merchant_keys = load_keys(keys, certs, merchant_id)
+    if no_verify:
+        warn("--no-verify: signatures are NOT checked; these tokens may be forged")
+    config = BatchConfig.from_objects(
+        merchant_keys,
+        trust=None if no_verify else trust_store(root),
+        max_age=max_age,
+        reveal=reveal,
+        now=at,
+    )
+    started = time.monotonic()
+    stats = run_batch(
+        source,
+        output,
+        config,
+        workers=workers,
+        progress=_progress(started),
+        progress_every=progress_every,
+    )
+    output.flush()
+    rejected = sum(stats.errors.values())
+    detail = ", ".join(f"{code}: {count}" for code, count in sorted(stats.errors.items()))
+    click.echo(
+        f"{stats.lines} lines: {stats.decrypted} decrypted, {rejected} rejected"
+        + (f" ({detail})" if detail else ""),
+        err=True,
+    )
+    sys.exit(1 if rejected else 0)
