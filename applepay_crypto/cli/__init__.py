@@ -6,6 +6,7 @@ import click
 
 from .. import __version__
 from .batch import decrypt_batch
+from .bench import bench
 from .certs import cert
 from .doctor import doctor
 from .keys import keys
@@ -37,3 +38,4 @@ main.add_command(cert)
 main.add_command(keys)
 main.add_command(doctor)
 main.add_command(session)
+main.add_command(bench)

@@ -1,0 +1,259 @@
+"""``applepay-crypto bench``: throughput against the cost of the cryptography itself.
+
+Every figure is a ratio measured in one run on one machine, because shared machines are
+noisy: the *floor* (the primitives alone, through ``cryptography``, on the same tokens)
+and the full verified decryption are timed in alternating rounds and the best round of
+each is kept.
+
+- EC_v1 floor: one P-256 ECDH, one ECDSA-P256 verification, one AES-256-GCM decryption.
+- RSA_v1 floor: one RSA-2048 OAEP decryption, the signature verification Apple's RSA_v1
+  tokens carry (RSA-2048 PKCS#1 v1.5, by the rsa-smp-broker-sign leaf), one AES-128-GCM
+  decryption.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cryptography
+from cryptography.hazmat.backends.openssl.backend import backend
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from . import ec_v1, rsa_v1
+from .batch import BatchConfig, run_batch
+from .cms import parse_signed_data
+from .decryptor import TokenDecryptor
+from .keys import MerchantKey, load_certificate
+from .testing import TestAuthority, TestMerchant, mint, sample_payload
+from .token import parse_token
+from .trust import TrustStore
+
+__all__ = ["machine", "run_benchmarks"]
+
+_ZERO_IV = bytes(16)
+
+
+def machine() -> dict[str, Any]:
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "openssl": backend.openssl_version_text(),
+        "cryptography": cryptography.__version__,
+        "platform": platform.platform(),
+    }
+
+
+class _World:
+    def __init__(self, version: str, count: int) -> None:
+        self.authority = TestAuthority.create()
+        self.merchant = TestMerchant.create(
+            self.authority, key_type="rsa" if version == "RSA_v1" else "ec"
+        )
+        self.version = version
+        self.signed_at = dt.datetime.now(dt.timezone.utc)
+        self.tokens = [
+            json.dumps(
+                mint(
+                    sample_payload(),
+                    recipient=self.merchant,
+                    authority=self.authority,
+                    version=version,
+                    signing_time=self.signed_at,
+                )
+            ).encode()
+            for _ in range(count)
+        ]
+
+    def decryptor(self) -> TokenDecryptor:
+        return TokenDecryptor(self.merchant.merchant_key, trust=self.authority.trust_store())
+
+
+def _floor(world: _World) -> Callable[[], None]:
+    """The primitives alone, on the same tokens, with every key already loaded."""
+    key = world.merchant.merchant_key
+    leaf = world.authority.leaf_for(world.version).certificate.public_key()
+    prepared = []
+    for raw in world.tokens:
+        token = parse_token(raw)
+        signed = parse_signed_data(token.signature)
+        if world.version == "EC_v1":
+            assert isinstance(key.private_key, ec.EllipticCurvePrivateKey)
+            assert token.ephemeral_public_key is not None and key.merchant_id_hash is not None
+            peer: Any = serialization.load_der_public_key(token.ephemeral_public_key)
+            aes = ec_v1.derive_symmetric_key(
+                ec_v1.shared_secret(key.private_key, token.ephemeral_public_key),
+                key.merchant_id_hash,
+            )
+        else:
+            assert isinstance(key.private_key, rsa.RSAPrivateKey) and token.wrapped_key is not None
+            peer = token.wrapped_key
+            aes = rsa_v1.unwrap_key(key.private_key, token.wrapped_key)
+        prepared.append((peer, signed.signature, signed.signed_attributes, AESGCM(aes), token.data))
+    private_key = key.private_key
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        ecdh, ecdsa = ec.ECDH(), ec.ECDSA(hashes.SHA256())
+        assert isinstance(leaf, ec.EllipticCurvePublicKey)
+
+        def floor_ec() -> None:
+            for peer, signature, attributes, aes, data in prepared:
+                private_key.exchange(ecdh, peer)
+                leaf.verify(signature, attributes, ecdsa)
+                aes.decrypt(_ZERO_IV, data, None)
+
+        return floor_ec
+    assert isinstance(leaf, rsa.RSAPublicKey)
+    pkcs1, sha256 = padding.PKCS1v15(), hashes.SHA256()
+
+    def floor_rsa() -> None:
+        for wrapped, signature, attributes, aes, data in prepared:
+            private_key.decrypt(wrapped, rsa_v1.OAEP_PADDING)
+            leaf.verify(signature, attributes, pkcs1, sha256)
+            aes.decrypt(_ZERO_IV, data, None)
+
+    return floor_rsa
+
+
+def measure_warm(version: str, *, tokens: int, rounds: int) -> dict[str, Any]:
+    world = _World(version, tokens)
+    decryptor = world.decryptor()
+    now = world.signed_at
+
+    def full() -> None:
+        for raw in world.tokens:
+            decryptor.decrypt(raw, now=now)
+
+    floor = _floor(world)
+    full()  # warm: the chain and the CMS layout are now known
+    best_full = best_floor = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        floor()
+        best_floor = min(best_floor, time.perf_counter() - started)
+        started = time.perf_counter()
+        full()
+        best_full = min(best_full, time.perf_counter() - started)
+    full_us = best_full / tokens * 1e6
+    floor_us = best_floor / tokens * 1e6
+    return {
+        "tokens_per_second": round(1e6 / full_us),
+        "full_us": round(full_us, 1),
+        "floor_us": round(floor_us, 1),
+        "ratio": round(full_us / floor_us, 3),
+    }
+
+
+def cold_probe(directory: str) -> None:
+    """Run in a fresh interpreter: configure, then time the first token (imports excluded)."""
+    source = Path(directory)
+    token = (source / "token.json").read_bytes()
+    now = dt.datetime.fromisoformat((source / "signed_at").read_text())
+    started = time.perf_counter()
+    decryptor = TokenDecryptor(
+        MerchantKey.load(source / "merchant.key", certificate=source / "merchant.pem"),
+        trust=TrustStore.for_test_roots([load_certificate(source / "ca" / "root.pem")]),
+    )
+    configured = time.perf_counter()
+    decryptor.decrypt(token, now=now)
+    done = time.perf_counter()
+    print(
+        json.dumps(
+            {
+                "configure_ms": (configured - started) * 1e3,
+                "first_token_ms": (done - configured) * 1e3,
+            }
+        )
+    )
+
+
+def measure_cold(version: str, *, runs: int = 5) -> dict[str, Any]:
+    world = _World(version, 1)
+    with tempfile.TemporaryDirectory() as directory:
+        base = Path(directory)
+        world.authority.save(base / "ca")
+        world.merchant.save(base)
+        (base / "token.json").write_bytes(world.tokens[0])
+        (base / "signed_at").write_text(world.signed_at.isoformat())
+        samples = []
+        for _ in range(runs):
+            output = subprocess.run(  # noqa: S603 - our own interpreter and module
+                [
+                    sys.executable,
+                    "-c",
+                    f"from applepay_crypto.bench import cold_probe; cold_probe({directory!r})",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            samples.append(json.loads(output))
+    best = min(samples, key=lambda s: s["first_token_ms"])
+    return {
+        "first_token_ms": round(best["first_token_ms"], 2),
+        "configure_ms": round(best["configure_ms"], 2),
+    }
+
+
+def measure_batch(*, lines: int, workers: int) -> dict[str, Any]:
+    world = _World("EC_v1", 200)
+    data = b"\n".join(world.tokens[i % len(world.tokens)] for i in range(lines)) + b"\n"
+    config = BatchConfig.from_objects(
+        [world.merchant.merchant_key], trust=world.authority.trust_store(), now=world.signed_at
+    )
+
+    def throughput(count: int) -> float:
+        started = time.perf_counter()
+        stats = run_batch(io.BytesIO(data), io.BytesIO(), config, workers=count)
+        elapsed = time.perf_counter() - started
+        assert stats.decrypted == lines
+        return lines / elapsed
+
+    single = max(throughput(1) for _ in range(2))
+    parallel = max(throughput(workers) for _ in range(2))
+    return {
+        "lines": lines,
+        "workers": workers,
+        "single_tokens_per_second": round(single),
+        "parallel_tokens_per_second": round(parallel),
+        "speedup": round(parallel / single, 2),
+    }
+
+
+def run_benchmarks(*, quick: bool = False) -> dict[str, Any]:
+    scale = 0.25 if quick else 1.0
+    return {
+        "machine": machine(),
+        "ec_v1": measure_warm("EC_v1", tokens=int(200 * scale) or 1, rounds=int(40 * scale) or 2),
+        "rsa_v1": measure_warm("RSA_v1", tokens=int(40 * scale) or 1, rounds=int(20 * scale) or 2),
+        "cold": {
+            "ec_v1": measure_cold("EC_v1", runs=3 if quick else 5),
+            "rsa_v1": measure_cold("RSA_v1", runs=3 if quick else 5),
+        },
+        "batch": measure_batch(lines=int(8000 * scale), workers=max(2, os.cpu_count() or 2)),
+        "targets": {
+            "warm_ratio_max": 1.25,
+            "cold_first_token_ms_max": 5.0,
+            "batch_speedup_min": 1.8,
+        },
+    }

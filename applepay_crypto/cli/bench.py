@@ -1,0 +1,45 @@
+"""``bench``: tokens per second, the cryptographic floor, their ratio, cold latency, batch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from ..bench import run_benchmarks
+from ._common import json_option, print_json
+
+
+def _print(report: dict[str, Any]) -> None:
+    machine = report["machine"]
+    click.echo(
+        f"machine: {machine['cores']} cores, {machine['cpu']}, Python {machine['python']}, "
+        f"{machine['openssl']}, cryptography {machine['cryptography']}"
+    )
+    for version in ("ec_v1", "rsa_v1"):
+        warm = report[version]
+        cold = report["cold"][version]
+        name = "EC_v1" if version == "ec_v1" else "RSA_v1"
+        click.echo(
+            f"{name:7} warm {warm['tokens_per_second']:>6} tokens/s  {warm['full_us']:>7} us/token"
+            f"  floor {warm['floor_us']:>7} us  ratio {warm['ratio']:.2f}"
+            f"  cold first token {cold['first_token_ms']} ms"
+        )
+    batch = report["batch"]
+    click.echo(
+        f"batch   {batch['single_tokens_per_second']} tokens/s in 1 process, "
+        f"{batch['parallel_tokens_per_second']} with {batch['workers']} workers "
+        f"(x{batch['speedup']})"
+    )
+
+
+@click.command()
+@click.option("--quick", is_flag=True, help="Fewer tokens and rounds: a rough figure in seconds.")
+@json_option
+def bench(quick: bool, as_json: bool) -> None:
+    """Measure verified decryption against the cost of the primitives, in one run."""
+    report = run_benchmarks(quick=quick)
+    if as_json:
+        print_json(report)
+    else:
+        _print(report)
