@@ -226,10 +226,14 @@ def check_signing_time(signing_time: dt.datetime, now: dt.datetime, max_age: dt.
     if abs(skew) > max_age:
         direction = "before" if skew > dt.timedelta(0) else "after"
         raise SigningTimeOutOfWindowError(
-            f"the token was signed at {signing_time.isoformat()}, {_human(abs(skew))} {direction} "
-            f"the verification time {now.isoformat()}; the window is {_human(max_age)}",
+            f"the token was signed at {_utc_text(signing_time)}, {_human(abs(skew))} {direction} "
+            f"the verification time {_utc_text(now)}; the window is {_human(max_age)}",
             step="1.e signing time",
         )
+
+
+def _utc_text(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _human(delta: dt.timedelta) -> str:

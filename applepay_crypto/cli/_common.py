@@ -22,7 +22,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Exit codes: 0 success, 1 token rejected, 2 usage or configuration problem.
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
-_USAGE_CODES = {"invalid_configuration", "trust_root_missing"}
+_USAGE_CODES = {"invalid_configuration", "trust_root_missing", "session_host_not_allowed"}
 
 
 class Timestamp(click.ParamType):  # type: ignore[type-arg,unused-ignore]
