@@ -26,6 +26,7 @@ from .keys import (
     PathOrBytes,
     load_certificate,
     load_private_key,
+    read_bytes,
     save_private_key,
 )
 
@@ -65,18 +66,9 @@ class CertificateFile:
         )
 
 
-def _read(source: PathOrBytes) -> bytes:
-    if isinstance(source, bytes):
-        return source
-    try:
-        return Path(source).read_bytes()
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read {os.fspath(source)!r}: {exc.strerror}") from None
-
-
 def read_certificate_file(source: PathOrBytes, *, password: bytes | None = None) -> CertificateFile:
     """A PEM (certificate, optionally with its key), DER ``.cer`` or ``.p12`` file."""
-    raw = _read(source)
+    raw = read_bytes(source)
     if _PEM_CERTIFICATE in raw:
         key = load_private_key(raw, password=password) if _PEM_PRIVATE_KEY in raw else None
         return CertificateFile(load_certificate(raw), key, "pem")
@@ -233,7 +225,7 @@ def split_pkcs12(
     overwrite: bool = False,
 ) -> dict[str, Path]:
     """Write the certificate (PEM) and the private key (PKCS#8 PEM, mode 0600) of a ``.p12``."""
-    bundle = load_pkcs12(_read(source), password=password)
+    bundle = load_pkcs12(read_bytes(source), password=password)
     for target in (certificate_out, key_out):
         if target is not None:
             _refuse_overwrite(Path(target), overwrite)

@@ -43,7 +43,8 @@ MerchantPrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 PathOrBytes = str | os.PathLike[str] | bytes
 
 
-def _read(source: PathOrBytes) -> bytes:
+def read_bytes(source: PathOrBytes) -> bytes:
+    """The bytes themselves, or the contents of the file at a path."""
     if isinstance(source, bytes):
         return source
     try:
@@ -56,7 +57,7 @@ def load_certificate(source: PathOrBytes | x509.Certificate) -> x509.Certificate
     """A certificate from a path, PEM bytes or DER bytes (Apple's ``.cer``)."""
     if isinstance(source, x509.Certificate):
         return source
-    raw = _read(source)
+    raw = read_bytes(source)
     try:
         if b"-----BEGIN CERTIFICATE-----" in raw:
             return x509.load_pem_x509_certificate(raw)
@@ -71,7 +72,7 @@ def load_private_key(
     """A merchant private key from a path or bytes: PEM (PKCS#8, SEC1, PKCS#1) or DER."""
     if isinstance(source, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         return source
-    raw = _read(source)
+    raw = read_bytes(source)
     try:
         if b"-----BEGIN" in raw:
             key = serialization.load_pem_private_key(raw, password=password)
