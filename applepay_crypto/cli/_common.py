@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +14,7 @@ import click
 from ..errors import ApplePayError
 from ..keys import load_certificate
 from ..trust import TrustStore, is_apple_root
+from .params import Duration, Timestamp
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,41 +23,6 @@ EXIT_REJECTED = 1
 EXIT_USAGE = 2
 _USAGE_CODES = {"invalid_configuration", "trust_root_missing", "session_host_not_allowed"}
 
-
-class Timestamp(click.ParamType):  # type: ignore[type-arg,unused-ignore]
-    """ISO-8601; ``Z`` or an offset; a time without offset is UTC."""
-
-    name = "ISO-8601"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> dt.datetime:
-        if isinstance(value, dt.datetime):
-            return value
-        try:
-            moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO-8601 time such as 2024-01-08T17:54:44Z", param, ctx)
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
-class Duration(click.ParamType):  # type: ignore[type-arg,unused-ignore]
-    """Seconds, or a number with s, m, h or d."""
-
-    name = "DURATION"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> dt.timedelta:
-        if isinstance(value, dt.timedelta):
-            return value
-        match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", str(value))
-        if not match:
-            self.fail(f"{value!r} is not a duration such as 300, 5m or 1h", param, ctx)
-        return dt.timedelta(seconds=float(match[1]) * _UNITS[match[2]])
-
-
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON object on stdout."

@@ -17,7 +17,8 @@ from ..certfiles import (
 from ..certinfo import CertificateReport, inspect_file
 from ..certs import describe_key
 from ..errors import ConfigurationError
-from ._common import EXIT_REJECTED, Timestamp, handles_errors, json_option, print_json, table, warn
+from ._common import EXIT_REJECTED, handles_errors, json_option, print_json, table, warn
+from .params import Timestamp
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _FORMATS = {

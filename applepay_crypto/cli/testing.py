@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from ..errors import ConfigurationError
 from ..keys import load_certificate
 from ..testing import TestAuthority, mint, sample_payload
-from ._common import Timestamp, handles_errors, print_json
+from ._common import handles_errors, print_json
+from .params import Timestamp
 
 _WRAPPERS = ("none", "pkpaymenttoken", "applepay-js", "base64")
 

@@ -7,11 +7,9 @@ status is 0 on success, 1 when a message or order is rejected, 2 on a usage or s
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import json
 import os
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any, TypeVar
 import click
 
 from applepay_crypto import ApplePayError
+from applepay_crypto.cli.params import Timestamp
 
 from ..errors import InvalidKeyError, PaykkaSignError
 
@@ -32,42 +31,6 @@ _USAGE_CODES = {"invalid_key", "invalid_argument", "invalid_configuration", "tru
 #: Bodies and requests are small; refuse to slurp an unbounded stream.
 MAX_INPUT_BYTES = 1024 * 1024
 SECRET_ENV_VAR = "YABANDPAY_SECRET_KEY"  # noqa: S105 (the variable's name, not a secret)
-
-
-class Timestamp(click.ParamType):  # type: ignore[type-arg,unused-ignore]
-    """ISO-8601; ``Z`` or an offset; a time without offset is UTC."""
-
-    name = "ISO-8601"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> dt.datetime:
-        if isinstance(value, dt.datetime):
-            return value
-        try:
-            moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO-8601 time such as 2025-01-08T17:54:44Z", param, ctx)
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
-class Duration(click.ParamType):  # type: ignore[type-arg,unused-ignore]
-    """Seconds, or a number with s, m or h."""
-
-    name = "DURATION"
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> dt.timedelta:
-        if isinstance(value, dt.timedelta):
-            return value
-        match = re.fullmatch(r"\s*(\d+)\s*([smh]?)\s*", str(value))
-        if not match:
-            self.fail(f"{value!r} is not a duration such as 300, 5m or 1h", param, ctx)
-        return dt.timedelta(seconds=int(match[1]) * _UNITS[match[2]])
-
-
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
 
 json_option = click.option(

@@ -18,9 +18,10 @@ from applepay_crypto import (
     TrustStore,
     verify_token,
 )
+from applepay_crypto.cli.params import Duration
 from applepay_crypto.trust import APPLE_ROOT_CA_G3_SHA256
 
-from ._common import Duration, existing_file, warn
+from ._common import existing_file, warn
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from applepay_crypto.cli.params import Duration
+
 from ..errors import InvalidKeyError
 from ..keys import (
     generate_private_key,
@@ -27,7 +29,6 @@ from ..paykka_v12 import (
     PaykkaV12Verifier,
 )
 from ._common import (
-    Duration,
     at_option,
     existing_file,
     handles_errors,
