@@ -25,6 +25,7 @@ from ._common import (
     trust_store,
     warn,
 )
+from ._replay import replay_guard_from_options, replay_options
 
 token_argument = click.argument("token", type=click.Path(dir_okay=False, allow_dash=True))
 
@@ -116,6 +117,7 @@ def _print_decrypted(result: DecryptedToken, *, reveal: bool) -> None:
 @click.option(
     "--reveal", is_flag=True, help="Show the card number, cryptogram and EMV data unmasked."
 )
+@replay_options
 @json_option
 @handles_errors
 def decrypt(
@@ -128,15 +130,20 @@ def decrypt(
     root: Path | None,
     no_verify: bool,
     reveal: bool,
+    replay_db: Path | None,
+    replay_redis: str | None,
     as_json: bool,
 ) -> None:
     """Verify TOKEN (a file, or - for stdin) and decrypt it with the merchant's key."""
     merchant_keys = load_keys(keys, certs, merchant_id)
+    guard = replay_guard_from_options(replay_db, replay_redis, window=max_age)
     if no_verify:
         warn("--no-verify: the signature is NOT checked; this token may be forged")
-        decryptor = TokenDecryptor(merchant_keys, verify_signature=False)
+        decryptor = TokenDecryptor(merchant_keys, verify_signature=False, replay_guard=guard)
     else:
-        decryptor = TokenDecryptor(merchant_keys, trust=trust_store(root), max_age=max_age)
+        decryptor = TokenDecryptor(
+            merchant_keys, trust=trust_store(root), max_age=max_age, replay_guard=guard
+        )
     result = decryptor.decrypt(read_token(token), now=at)
     if as_json:
         print_json(result.to_json_dict(reveal=reveal))
