@@ -49,6 +49,42 @@ root_option = click.option(
 )
 
 
+_KEY_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def merchant_key_options(*, required: bool = True) -> Callable[[F], F]:
+    """``--key`` (repeatable), ``--cert`` (paired with ``--key`` in order), ``--merchant-id``."""
+    options = (
+        click.option(
+            "--key",
+            "keys",
+            multiple=True,
+            required=required,
+            type=_KEY_FILE,
+            help="Payment processing private key (PEM or DER). Repeat for rotation.",
+        ),
+        click.option(
+            "--cert",
+            "certs",
+            multiple=True,
+            type=_KEY_FILE,
+            help="Payment processing certificate of the --key at the same position.",
+        ),
+        click.option(
+            "--merchant-id",
+            default=None,
+            help="Merchant identifier (merchant.com.example) for keys given without --cert.",
+        ),
+    )
+
+    def decorate(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 def trust_store(root: Path | None) -> TrustStore:
     if root is None:
         return TrustStore.apple_root()

@@ -12,7 +12,15 @@ from typing import BinaryIO
 import click
 
 from ..batch import BatchConfig, BatchStats, run_batch
-from ._common import at_option, handles_errors, max_age_option, root_option, trust_store, warn
+from ._common import (
+    at_option,
+    handles_errors,
+    max_age_option,
+    merchant_key_options,
+    root_option,
+    trust_store,
+    warn,
+)
 from .tokens import load_keys
 
 
@@ -38,24 +46,7 @@ def _progress(started: float) -> Callable[[BatchStats], None]:
     default="-",
     help="Where to write the results (default stdout).",
 )
-@click.option(
-    "--key",
-    "keys",
-    multiple=True,
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Payment processing private key. Repeat for rotation.",
-)
-@click.option(
-    "--cert",
-    "certs",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Payment processing certificate of the --key at the same position.",
-)
-@click.option(
-    "--merchant-id", default=None, help="Merchant identifier for keys given without --cert."
-)
+@merchant_key_options()
 @at_option
 @max_age_option
 @root_option

@@ -9,7 +9,14 @@ from pathlib import Path
 import click
 
 from ..doctor import Diagnosis, diagnose
-from ._common import EXIT_REJECTED, at_option, json_option, max_age_option, print_json
+from ._common import (
+    EXIT_REJECTED,
+    at_option,
+    json_option,
+    max_age_option,
+    merchant_key_options,
+    print_json,
+)
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _STYLE = {
@@ -22,21 +29,7 @@ _STYLE = {
 
 @click.command()
 @click.argument("token", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option(
-    "--key",
-    "keys",
-    multiple=True,
-    type=_FILE,
-    help="Payment processing private key; repeat to try several (renewal).",
-)
-@click.option(
-    "--cert",
-    "certs",
-    multiple=True,
-    type=_FILE,
-    help="Certificate of the --key at the same position.",
-)
-@click.option("--merchant-id", default=None, help="The merchant identifier you configured.")
+@merchant_key_options(required=False)
 @at_option
 @max_age_option
 @click.option(
