@@ -1,0 +1,187 @@
+"""Record the fuzzers' findings: ``python -m applepay_crypto.testing.record_fuzz vectors/fuzz``.
+
+Every input that once crashed the library (an exception other than an ApplePayError), or
+that the fuzz suite checks by construction (deep nesting, huge lengths), is minted afresh
+under a new test authority, run through the library, and written only if the library
+rejects it with the expected code. The directory is the recorder's alone: it is emptied
+and rewritten. Nobody edits these files by hand.
+
+Not recordable in this format: a token *dict* nested past the recursion limit (found by
+fuzzing; a JSON file that deep cannot be read back), tested in
+``tests/security/test_hostile_inputs.py`` instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from asn1crypto import cms, core
+
+from .authority import TestAuthority
+from .cases import AUTHORITY_FROM, SIGNED_AT, VERIFY_AT
+from .merchant import TestMerchant
+from .mint import mint
+from .payload import sample_payload
+from .record import _ISO, _key_entry, _pem
+from .vectors import FORMAT, run_vector
+
+__all__ = ["deep_payload", "definite_nest", "main", "record", "with_unsigned_attribute"]
+
+_RECORDED_BY = "python -m applepay_crypto.testing.record_fuzz"
+
+
+def _tlv(tag: int, contents: bytes) -> bytes:
+    size = len(contents)
+    if size < 0x80:
+        return bytes((tag, size)) + contents
+    raw = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((tag, 0x80 | len(raw))) + raw + contents
+
+
+def definite_nest(depth: int) -> bytes:
+    """``depth`` definite-length SEQUENCEs around a NULL."""
+    inner = b"\x05\x00"
+    for _ in range(depth):
+        inner = _tlv(0x30, inner)
+    return inner
+
+
+def with_unsigned_attribute(signature: bytes, depth: int) -> bytes:
+    """An Apple-shaped ``signature`` (SignerInfos last, inside indefinite-length wrappers)
+    with an unsigned attribute holding ``depth`` nested SEQUENCEs. Unsigned attributes are
+    outside what is signed: the signature stays valid."""
+    signer_infos = cms.ContentInfo.load(signature)["content"]["signer_infos"]
+    original = signer_infos.dump()
+    at = signature.rindex(original)
+    attribute = _tlv(
+        0x30,
+        core.ObjectIdentifier("1.2.840.113635.100.99.1").dump() + _tlv(0x31, definite_nest(depth)),
+    )
+    signer = _tlv(0x30, signer_infos[0].contents + _tlv(0xA1, attribute))
+    return signature[:at] + _tlv(0x31, signer) + signature[at + len(original) :]
+
+
+def deep_payload(field: str, depth: int) -> bytes:
+    """A 3DSecure payload whose ``field`` nests ``depth`` JSON arrays."""
+    nested = "[" * depth + "]" * depth
+    value = f'{{"x": {nested}}}' if field == "merchantTokenMetadata" else f'[{{"x": {nested}}}]'
+    base = json.dumps(sample_payload())
+    return (base[:-1] + f', "{field}": {value}}}').encode("ascii")
+
+
+def _cases(authority: TestAuthority, merchant: TestMerchant) -> Iterator[tuple[str, str, Any]]:
+    """(name, description, token input) for each finding."""
+
+    def minted(payload: Any = None) -> dict[str, Any]:
+        return mint(
+            payload if payload is not None else sample_payload(),
+            recipient=merchant,
+            authority=authority,
+            signing_time=SIGNED_AT,
+        )
+
+    def signed_with(signature: bytes) -> dict[str, Any]:
+        return {**minted(), "signature": base64.b64encode(signature).decode("ascii")}
+
+    valid = base64.b64decode(minted()["signature"])
+    yield (
+        "unsigned-attribute-deep-nesting",
+        "crasher (RecursionError after verification): a valid token whose CMS carries an "
+        "unsigned attribute of 1000 nested SEQUENCEs; refused by the BER pre-scan",
+        signed_with(with_unsigned_attribute(valid, 1000)),
+    )
+    yield (
+        "lone-surrogate-text",
+        "crasher (UnicodeEncodeError): a token given as text holding a lone surrogate",
+        '{"paymentData": {"version": "EC_v1", "data": "\ud800"}}',
+    )
+    yield (
+        "lone-surrogate-json-escape",
+        "crasher (UnicodeEncodeError): a JSON \\udcfb escape decodes to a lone surrogate "
+        "where a nested token string is expected",
+        '{"paymentData": "\\udcfb"}',
+    )
+    for field in ("merchantTokenMetadata", "authenticationResponses"):
+        yield (
+            f"payment-data-deep-nesting-{field}",
+            f"crasher (RecursionError): a signed token whose decrypted {field} nests 600 "
+            "JSON arrays, within the JSON decoder's limit but not the payload model's",
+            minted(deep_payload(field, 600)),
+        )
+    yield (
+        "ber-indefinite-nesting-10k",
+        "bounded: a signature of 10000 nested indefinite-length SEQUENCEs",
+        signed_with(b"\x30\x80" * 10000 + b"\x00\x00" * 10000),
+    )
+    yield (
+        "ber-length-4gib",
+        "bounded: the outer CMS element claims a 4 GiB length",
+        signed_with(b"\x30\x84\xff\xff\xff\xff" + valid[2:]),
+    )
+    yield (
+        "json-arrays-30k-deep",
+        "bounded: 30000 nested JSON arrays within the 64 KiB limit",
+        '{"paymentData": ' + "[" * 30000 + "]" * 30000 + "}",
+    )
+
+
+_EXPECTED = {
+    "unsigned-attribute-deep-nesting": "signature_invalid",
+    "ber-indefinite-nesting-10k": "signature_invalid",
+    "ber-length-4gib": "signature_invalid",
+}
+
+
+def record(directory: Path) -> int:
+    authority = TestAuthority.create(not_before=AUTHORITY_FROM)
+    merchant = TestMerchant.create(authority, merchant_id="merchant.com.example.fuzz")
+    if directory.exists():
+        shutil.rmtree(directory)
+    directory.mkdir(parents=True)
+    count = 0
+    for name, description, token in _cases(authority, merchant):
+        document = {
+            "format": FORMAT,
+            "name": name,
+            "description": description,
+            "recorded_by": _RECORDED_BY,
+            "input": {"json": token} if isinstance(token, dict) else {"text": token},
+            "trust": {"root_pem": _pem(authority.root.certificate)},
+            "keys": [_key_entry(merchant, merchant_id_only=False)],
+            "verify_at": VERIFY_AT.strftime(_ISO),
+            "max_age_seconds": 300,
+            "expected": {"error": _EXPECTED.get(name, "malformed_token")},
+        }
+        outcome = run_vector(document)
+        if outcome != document["expected"]:
+            raise SystemExit(
+                f"{name}: the library gives {outcome}, expected {document['expected']}"
+            )
+        (directory / f"{name}.json").write_text(json.dumps(document, indent=2) + "\n")
+        count += 1
+    (directory / "README.md").write_text(
+        f"Recorded by `{_RECORDED_BY} vectors/fuzz`; do not edit.\n\n"
+        "Inputs the fuzzers (tests/security, fuzz/) found crashing the library, and hostile "
+        "inputs checked by construction; each must be rejected with the code in `expected`.\n"
+    )
+    return count
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print(f"usage: {_RECORDED_BY} DIRECTORY", file=sys.stderr)
+        return 2
+    count = record(Path(args[0]))
+    print(f"recorded {count} fuzz vectors under {args[0]}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
