@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from asn1crypto import cms, core
 
+from .ber import check_ber
 from .errors import SignatureInvalidError
 
 __all__ = ["LayoutCache", "SignedData", "parse_signed_data"]
@@ -58,6 +59,7 @@ def parse_signed_data(signature: bytes) -> SignedData:
 
 
 def _parse(signature: bytes) -> tuple[SignedData, Any]:
+    check_ber(signature)  # fuzzing (#7): bounded depth and lengths before asn1crypto reads it
     try:
         return _parse_with_asn1crypto(signature)
     except SignatureInvalidError:

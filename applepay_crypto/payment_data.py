@@ -176,6 +176,13 @@ class PaymentData:
             not isinstance(responses, list) or not all(isinstance(r, dict) for r in responses)
         ):
             raise _reject("authenticationResponses", "is not a list of objects")
+        try:  # fuzzing (#7): nesting the JSON decoder accepts can be too deep to freeze
+            metadata = _freeze(metadata) if metadata is not None else None
+            responses = _freeze(responses) if responses else ()
+        except RecursionError:
+            raise _reject(
+                "merchantTokenMetadata or authenticationResponses", "nests too deeply"
+            ) from None
         return cls(
             pan=_parse_pan(doc),
             expiration_yymmdd=expiration_yymmdd,
@@ -190,8 +197,8 @@ class PaymentData:
             emv_data=_optional_str(inner, "emvData"),
             encrypted_pin_data=_optional_str(inner, "encryptedPINData"),
             merchant_token_identifier=_optional_str(doc, "merchantTokenIdentifier"),
-            merchant_token_metadata=_freeze(metadata) if metadata is not None else None,
-            authentication_responses=_freeze(responses) if responses else (),
+            merchant_token_metadata=metadata,
+            authentication_responses=responses,
             raw_json=bytes(plaintext),
         )
 

@@ -136,7 +136,7 @@ def parse_token(
         _check_mapping_size(source, max_size)
         return _payment_data_from(source, depth=0)
     if isinstance(source, str):
-        raw = source.encode("utf-8")
+        raw = _utf8(source)
     elif isinstance(source, bytes | bytearray):
         raw = bytes(source)
     else:
@@ -177,9 +177,22 @@ def _check_size(size: int, max_size: int) -> None:
 def _check_mapping_size(source: Mapping[str, Any], max_size: int) -> None:
     try:
         size = len(json.dumps(source, separators=(",", ":")))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # fuzzing (#7): nested past the limit
         raise MalformedTokenError("token object is not JSON-serialisable") from None
     _check_size(size, max_size)
+
+
+def _utf8(text: str) -> bytes:
+    # Fuzzing (#7): a str, or a JSON "\ud800" escape, can hold a lone surrogate.
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedTokenError("token text is not valid Unicode") from None
+
+
+def _name(key: object) -> str:
+    # Fuzzing (#7): a field name quoted in a message must be printable text (no surrogates).
+    return str(key)[:40].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -212,7 +225,7 @@ def _payment_data_from(value: Any, *, depth: int) -> PaymentToken:
     if depth > _MAX_NESTING:
         raise MalformedTokenError("token is nested too deeply to be an Apple Pay token")
     if isinstance(value, bytes | str):
-        raw = value.encode("utf-8") if isinstance(value, str) else value
+        raw = _utf8(value) if isinstance(value, str) else value
         stripped = raw.strip()
         if stripped[:1] in (b"{", b'"'):
             return _payment_data_from(_loads(stripped), depth=depth + 1)
@@ -227,7 +240,7 @@ def _payment_data_from(value: Any, *, depth: int) -> PaymentToken:
         return _payment_data_from(value["paymentData"], depth=depth + 1)
     if "token" in value:  # Apple Pay JS: ApplePayPayment
         return _payment_data_from(value["token"], depth=depth + 1)
-    fields = ", ".join(sorted(str(k)[:40] for k in value)[:8]) or "none"
+    fields = ", ".join(sorted(_name(k) for k in value)[:8]) or "none"
     raise MalformedTokenError(
         "no paymentData found: expected an object with version, data, signature and header, "
         f"or one wrapping it under paymentData or token (fields seen: {fields})"
@@ -247,7 +260,7 @@ def _validate_payment_data(doc: Mapping[str, Any]) -> PaymentToken:
         missing = sorted(_PAYMENT_DATA_FIELDS - doc.keys())
         if missing:
             raise MalformedTokenError(f"paymentData lacks {', '.join(missing)}")
-        extra = sorted(str(k)[:40] for k in doc.keys() - _PAYMENT_DATA_FIELDS)
+        extra = sorted(_name(k) for k in doc.keys() - _PAYMENT_DATA_FIELDS)
         raise MalformedTokenError(f"paymentData has unexpected fields: {', '.join(extra)}")
     header = doc["header"]
     if not isinstance(header, dict | Mapping):

@@ -41,7 +41,7 @@ def _token_of(source: dict[str, Any]) -> dict[str, Any] | None:
     else:
         try:
             found = json.loads(source["text"])
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
     for wrapper in ("token", "paymentData"):
         if isinstance(found, dict) and wrapper in found:

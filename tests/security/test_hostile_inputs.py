@@ -185,7 +185,8 @@ def test_long_tag_numbers() -> None:
 def test_truncations(size: int, token: dict[str, Any]) -> None:
     signature = base64.b64decode(token["signature"])
     assert isinstance(rejected(parse_signed_data, signature[:size]), ApplePayError)
-    assert isinstance(rejected(parse_signed_data, signature[: -size or None]), ApplePayError)
+    if size:
+        assert isinstance(rejected(parse_signed_data, signature[:-size]), ApplePayError)
 
 
 # --- the pre-scan itself ----------------------------------------------------------------
