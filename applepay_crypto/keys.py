@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from .errors import ConfigurationError, KeyNotFoundError
 
 __all__ = [
     "MERCHANT_ID_OID",
+    "InsecureKeyFileWarning",
     "Keyring",
     "MerchantKey",
     "MerchantPrivateKey",
@@ -34,6 +36,7 @@ __all__ = [
     "merchant_id_hash_from_certificate",
     "public_key_hash",
     "save_private_key",
+    "warn_if_exposed",
 ]
 
 #: Payment processing certificate extension holding hex(SHA-256(merchant identifier)).
@@ -51,6 +54,28 @@ def read_bytes(source: PathOrBytes) -> bytes:
         return Path(source).read_bytes()
     except OSError as exc:
         raise ConfigurationError(f"cannot read {os.fspath(source)!r}: {exc.strerror}") from None
+
+
+class InsecureKeyFileWarning(UserWarning):
+    """A private key file that users other than its owner can read (or write)."""
+
+
+def warn_if_exposed(path: str | os.PathLike[str]) -> None:
+    """Warn (:class:`InsecureKeyFileWarning`) when the file at ``path`` is group- or
+    world-accessible: a key others can read is a key to rotate. POSIX only."""
+    if os.name != "posix":
+        return
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if mode & 0o077:
+        warnings.warn(
+            f"private key file {os.fspath(path)!r} is accessible to other users "
+            f"(mode {mode & 0o777:04o}): chmod 600 it",
+            InsecureKeyFileWarning,
+            stacklevel=3,
+        )
 
 
 def load_certificate(source: PathOrBytes | x509.Certificate) -> x509.Certificate:
@@ -73,6 +98,8 @@ def load_private_key(
     if isinstance(source, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         return source
     raw = read_bytes(source)
+    if not isinstance(source, bytes):
+        warn_if_exposed(source)
     try:
         if b"-----BEGIN" in raw:
             key = serialization.load_pem_private_key(raw, password=password)
