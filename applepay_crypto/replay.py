@@ -32,8 +32,10 @@ import heapq
 import logging
 import math
 import os
+import random
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -180,6 +182,9 @@ class MemoryReplayGuard:
         with self._lock:
             return len(self._expiry)
 
+    def __bool__(self) -> bool:
+        return True  # even when empty: callers write ``guard or default``
+
     def __repr__(self) -> str:
         return (
             f"MemoryReplayGuard(window={self.window.total_seconds():g}s, "
@@ -263,15 +268,31 @@ class SQLiteReplayGuard:
         return self._conn
 
     def _open(self) -> sqlite3.Connection:
+        # Processes opening a new database at the same moment can get "database is locked"
+        # at once from the journal-mode switch, without the busy handler: retry until the
+        # timeout, with jitter.
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                return self._open_once()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(random.uniform(0.005, 0.05))  # noqa: S311 - jitter, not a secret
+
+    def _open_once(self) -> sqlite3.Connection:
         conn = sqlite3.connect(
             self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
         )
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("BEGIN IMMEDIATE")
             for statement in _SCHEMA:
                 conn.execute(statement)
+            conn.execute("COMMIT")
         except BaseException:
             conn.close()
             raise
@@ -314,6 +335,9 @@ class SQLiteReplayGuard:
                 raise ReplayGuardUnavailableError(
                     f"the replay database {os.fspath(self.path)!r} did not answer: {exc}"
                 ) from None
+
+    def __bool__(self) -> bool:
+        return True  # even when empty: callers write ``guard or default``
 
     def __len__(self) -> int:
         """Rows in the table, expired ones not yet purged included."""

@@ -11,6 +11,7 @@ Shared by ``decrypt`` and ``decrypt-batch``::
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,7 +21,12 @@ import click
 from ..errors import ConfigurationError
 from ..replay import ReplayGuard, ReplayGuardUnavailableError, SQLiteReplayGuard
 
-__all__ = ["REDIS_URL_ENV", "replay_guard_from_options", "replay_options"]
+__all__ = [
+    "REDIS_URL_ENV",
+    "replay_guard_factory_from_options",
+    "replay_guard_from_options",
+    "replay_options",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,3 +79,22 @@ def replay_guard_from_options(
             ) from None
         return guard
     return None
+
+
+def replay_guard_factory_from_options(
+    replay_db: Path | None, replay_redis: str | None, *, window: dt.timedelta
+) -> Callable[[], ReplayGuard] | None:
+    """Like :func:`replay_guard_from_options`, as a picklable zero-argument callable that
+    builds the guard inside each worker process. The setup is checked once, here."""
+    if replay_guard_from_options(replay_db, replay_redis, window=window) is None:
+        return None
+    if replay_db is not None:
+        return functools.partial(SQLiteReplayGuard, replay_db, window=window)
+    assert replay_redis is not None
+    return functools.partial(_redis_guard, replay_redis, window)
+
+
+def _redis_guard(url: str, window: dt.timedelta) -> ReplayGuard:
+    from ..replay_redis import RedisReplayGuard
+
+    return RedisReplayGuard.from_url(url, window=window)

@@ -7,9 +7,11 @@ import datetime as dt
 import json
 import multiprocessing
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -39,7 +41,14 @@ def race(target: Callable[..., None], args: Iterable[tuple[Any, ...]]) -> list[A
     processes = [ctx.Process(target=target, args=(*a, barrier, queue)) for a in arg_list]
     for process in processes:
         process.start()
-    results = [queue.get(timeout=60) for _ in processes]
+    results: list[Any] = []
+    deadline = time.monotonic() + 60
+    while len(results) < len(processes):
+        try:
+            results.append(queue.get(timeout=0.2))
+        except Empty:
+            failed = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+            assert not failed and time.monotonic() < deadline, f"racers failed: {failed}"
     for process in processes:
         process.join(timeout=60)
         assert process.exitcode == 0
@@ -53,6 +62,17 @@ def sqlite_racer(
     for transaction_id in ids:
         barrier.wait(timeout=30)
         wins.append(not guard.seen(transaction_id, signing_time))
+    queue.put(wins)
+
+
+def sqlite_open_racer(
+    paths: list[str], transaction_id: str, signing_time: dt.datetime, barrier: Any, queue: Any
+) -> None:
+    """Open a guard on a new database at the same moment as the others, then race."""
+    wins = []
+    for path in paths:
+        barrier.wait(timeout=30)
+        wins.append(not SQLiteReplayGuard(path).seen(transaction_id, signing_time))
     queue.put(wins)
 
 

@@ -19,6 +19,7 @@ from security_support import (
     decrypt_outcome,
     decrypt_racer,
     race,
+    sqlite_open_racer,
     sqlite_racer,
 )
 
@@ -251,6 +252,15 @@ def test_sqlite_processes_race_exactly_one_wins(tmp_path: Path) -> None:
         assert sum(wins[index] for wins in results) == 1, index
 
 
+def test_sqlite_processes_creating_the_database_at_once(tmp_path: Path) -> None:
+    """Several processes opening a database that does not exist yet: none fails."""
+    paths = [str(tmp_path / f"new-{index}.db") for index in range(8)]
+    now = dt.datetime.now(dt.timezone.utc)
+    results = race(sqlite_open_racer, [(paths, _txid(), now)] * RACERS)
+    for index in range(len(paths)):
+        assert sum(wins[index] for wins in results) == 1, index
+
+
 # --- in a decryptor ----------------------------------------------------------------------
 
 
@@ -277,6 +287,18 @@ def test_a_token_that_fails_is_not_recorded(decrypt_setup: DecryptSetup, tmp_pat
     assert len(guard) == 0
     decryptor.decrypt(decrypt_setup.token, now=decrypt_setup.now)
     assert len(guard) == 1
+
+
+def test_a_per_call_guard_alone_is_used_even_when_empty(
+    decrypt_setup: DecryptSetup, tmp_path: Path
+) -> None:
+    """An empty guard must not read as "no guard" (``guard or default``)."""
+    for guard in (MemoryReplayGuard(), SQLiteReplayGuard(tmp_path / "r.db")):
+        assert guard
+        decryptor = decrypt_setup.decryptor(None)
+        decryptor.decrypt(decrypt_setup.token, now=decrypt_setup.now, replay_guard=guard)
+        with pytest.raises(ReplayedTransactionError):
+            decryptor.decrypt(decrypt_setup.token, now=decrypt_setup.now, replay_guard=guard)
 
 
 def test_the_per_call_guard_overrides_the_decryptor_s(decrypt_setup: DecryptSetup) -> None:
