@@ -31,7 +31,15 @@ from .payload import sample_payload
 from .record import _ISO, _key_entry, _pem
 from .vectors import FORMAT, run_vector
 
-__all__ = ["deep_payload", "definite_nest", "main", "record", "with_unsigned_attribute"]
+__all__ = [
+    "deep_payload",
+    "definite_nest",
+    "main",
+    "record",
+    "unknown_attribute_instance_of",
+    "with_certificate_version",
+    "with_unsigned_attribute",
+]
 
 _RECORDED_BY = "python -m applepay_crypto.testing.record_fuzz"
 
@@ -67,6 +75,19 @@ def with_unsigned_attribute(signature: bytes, depth: int) -> bytes:
     return signature[:at] + _tlv(0x31, signer) + signature[at + len(original) :]
 
 
+def unknown_attribute_instance_of(signature: bytes) -> bytes:
+    """The messageDigest attribute (1.2.840.113549.1.9.4) turned into an unknown one
+    (…1.9.99) whose OCTET STRING value is re-tagged 8 (INSTANCE OF)."""
+    digest = b"\x2a\x86\x48\x86\xf7\x0d\x01\x09\x04\x31\x22\x04\x20"
+    return signature.replace(digest, b"\x2a\x86\x48\x86\xf7\x0d\x01\x09\x63\x31\x22\x08\x20", 1)
+
+
+def with_certificate_version(signature: bytes, version: int) -> bytes:
+    """The first certificate's ``[0] EXPLICIT INTEGER`` version set to ``version``."""
+    at = signature.index(b"\xa0\x03\x02\x01\x02") + 4
+    return signature[:at] + bytes((version,)) + signature[at + 1 :]
+
+
 def deep_payload(field: str, depth: int) -> bytes:
     """A 3DSecure payload whose ``field`` nests ``depth`` JSON arrays."""
     nested = "[" * depth + "]" * depth
@@ -95,6 +116,19 @@ def _cases(authority: TestAuthority, merchant: TestMerchant) -> Iterator[tuple[s
         "crasher (RecursionError after verification): a valid token whose CMS carries an "
         "unsigned attribute of 1000 nested SEQUENCEs; refused by the BER pre-scan",
         signed_with(with_unsigned_attribute(valid, 1000)),
+    )
+    yield (
+        "signed-attribute-instance-of",
+        "crasher (AttributeError inside asn1crypto; found by atheris): the messageDigest "
+        "attribute renamed to an unknown type whose value has the universal tag 8 "
+        "(INSTANCE OF), which asn1crypto cannot re-encode",
+        signed_with(unknown_attribute_instance_of(valid)),
+    )
+    yield (
+        "certificate-version-16",
+        "crasher (cryptography's InvalidVersion; found by atheris): the signing "
+        "certificate's version field set to 16",
+        signed_with(with_certificate_version(valid, 16)),
     )
     yield (
         "lone-surrogate-text",
@@ -133,6 +167,8 @@ def _cases(authority: TestAuthority, merchant: TestMerchant) -> Iterator[tuple[s
 
 _EXPECTED = {
     "unsigned-attribute-deep-nesting": "signature_invalid",
+    "signed-attribute-instance-of": "signature_invalid",
+    "certificate-version-16": "certificate_invalid",
     "ber-indefinite-nesting-10k": "signature_invalid",
     "ber-length-4gib": "signature_invalid",
 }

@@ -28,10 +28,13 @@ from applepay_crypto import (
 from applepay_crypto.ber import MAX_DEPTH, MAX_ELEMENTS, check_ber
 from applepay_crypto.cli import main
 from applepay_crypto.cms import parse_signed_data
+from applepay_crypto.describe import describe_token
 from applepay_crypto.testing import TestAuthority, TestMerchant, mint, sample_payload
 from applepay_crypto.testing.record_fuzz import (
     deep_payload,
     definite_nest,
+    unknown_attribute_instance_of,
+    with_certificate_version,
     with_unsigned_attribute,
 )
 
@@ -151,6 +154,28 @@ def test_deep_definite_nesting_in_an_unsigned_attribute(
         assert isinstance(rejected(parse_signed_data, hostile), SignatureInvalidError)
         error = rejected(decryptor.decrypt, _with_signature(token, hostile), now=NOW)
         assert error.code == "signature_invalid"
+
+
+def test_unknown_signed_attribute_with_tag_8(
+    token: dict[str, Any], decryptor: TokenDecryptor
+) -> None:
+    """Found by atheris: asn1crypto raised AttributeError re-encoding an attribute value
+    tagged INSTANCE OF."""
+    hostile = unknown_attribute_instance_of(base64.b64decode(token["signature"]))
+    assert isinstance(rejected(parse_signed_data, hostile), SignatureInvalidError)
+    error = rejected(decryptor.decrypt, _with_signature(token, hostile), now=NOW)
+    assert error.code == "signature_invalid"
+
+
+def test_certificate_with_an_invalid_version(
+    token: dict[str, Any], decryptor: TokenDecryptor
+) -> None:
+    """Found by atheris: cryptography's InvalidVersion (not a ValueError) escaped."""
+    hostile = with_certificate_version(base64.b64decode(token["signature"]), 16)
+    error = rejected(decryptor.decrypt, _with_signature(token, hostile), now=NOW)
+    assert error.code == "certificate_invalid"
+    parsed = parse_token(_with_signature(token, hostile))
+    assert rejected(describe_token, parsed).code == "certificate_invalid"
 
 
 def test_shallow_unsigned_attribute_is_harmless(
