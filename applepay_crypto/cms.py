@@ -29,7 +29,17 @@ from .errors import SignatureInvalidError
 
 __all__ = ["LayoutCache", "SignedData", "parse_signed_data"]
 
-_ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError)
+# AttributeError: asn1crypto cannot re-encode some values, e.g. one tagged INSTANCE OF
+# (found by fuzzing, #7).
+_ASN1_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+)
 
 
 class SignedData(NamedTuple):

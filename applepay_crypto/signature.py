@@ -108,7 +108,14 @@ def readable_certificates(step: str) -> Iterator[None]:
     first read. Any such failure is the certificate's fault, reported as such."""
     try:
         yield
-    except (ValueError, TypeError, UnsupportedAlgorithm, x509.DuplicateExtension):
+    # InvalidVersion is not a ValueError (found by fuzzing, #7).
+    except (
+        ValueError,
+        TypeError,
+        UnsupportedAlgorithm,
+        x509.DuplicateExtension,
+        x509.InvalidVersion,
+    ):
         raise CertificateInvalidError(
             "a certificate in the signature is malformed", step=step
         ) from None
