@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from security_support import (
     distinctive_cryptogram,
     distinctive_pan,
@@ -451,6 +452,15 @@ def _writers(world: World) -> Iterator[tuple[str, Any]]:
         "certfiles.write_private_key",
         lambda d: write_private_key(world.ec.private_key, d / "w.pem", overwrite=True),
     )
+
+    def paykka(directory: Path) -> Path:
+        from paykka_sign.keys import write_private_key as write_paykka_key
+
+        assert isinstance(world.rsa.private_key, rsa.RSAPrivateKey)
+        write_paykka_key(directory / "paykka.pem", world.rsa.private_key, overwrite=True)
+        return directory / "paykka.pem"
+
+    yield "paykka_sign.keys.write_private_key", paykka
 
 
 @pytest.fixture
