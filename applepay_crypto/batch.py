@@ -22,7 +22,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from .decryptor import TokenDecryptor
-from .errors import ApplePayError, MalformedTokenError
+from .errors import ApplePayError, ConfigurationError, MalformedTokenError
 from .keys import MerchantKey
 from .replay import ReplayGuard
 from .signature import DEFAULT_MAX_AGE
@@ -35,9 +35,11 @@ __all__ = ["BatchConfig", "BatchStats", "decrypt_blocks", "read_blocks", "run_ba
 MAX_LINE_BYTES = MAX_TOKEN_BYTES + 4096
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class BatchConfig:
-    """Everything a worker process needs to build its own decryptor (picklable)."""
+    """Everything a worker process needs to build its own decryptor (picklable).
+
+    It holds private key PEM, so its repr names the keys' count only."""
 
     keys: tuple[tuple[bytes, bytes | None, str | None], ...]  # (key PEM, cert PEM, merchant id)
     roots: tuple[bytes, ...]  # DER; empty when verification is off
@@ -60,6 +62,8 @@ class BatchConfig:
         now: dt.datetime | None = None,
         replay_guard_factory: Callable[[], ReplayGuard] | None = None,
     ) -> BatchConfig:
+        if trust is None and replay_guard_factory is not None:
+            raise ConfigurationError("a replay guard needs verified signing times")
         return cls(
             keys=tuple(_key_material(k) for k in keys),
             roots=tuple(_der(c) for c in trust.roots) if trust is not None else (),
@@ -69,6 +73,12 @@ class BatchConfig:
             reveal=reveal,
             now=now,
             replay_guard_factory=replay_guard_factory,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"BatchConfig({len(self.keys)} keys, verify_signature={self.verify_signature}, "
+            f"reveal={self.reveal}, replay_guard={self.replay_guard_factory is not None})"
         )
 
     def decryptor(self) -> TokenDecryptor:

@@ -111,3 +111,30 @@ def test_cli(tmp_path, authority, ec_merchant, lines) -> None:
     assert result.exit_code == 1
     assert "malformed_token: 1" in result.stderr
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == len(ec_lines) + 1
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_cli_replay_db_rejects_the_second_copy(tmp_path, authority, ec_merchant, workers) -> None:
+    authority.save(tmp_path / "ca")
+    paths = ec_merchant.save(tmp_path / "m")
+    token = json.dumps(mint(sample_payload(), recipient=ec_merchant, authority=authority, signing_time=SIGNED))
+    other = json.dumps(mint(sample_payload(), recipient=ec_merchant, authority=authority, signing_time=SIGNED))
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join([token, other, token]) + "\n")
+    args = ["decrypt-batch", str(source), "--key", str(paths["key"]), "--cert", str(paths["certificate"]),
+            "--root", str(tmp_path / "ca" / "root.pem"), "--at", SIGNED.isoformat(),
+            "--replay-db", str(tmp_path / "replay.sqlite"), "--workers", workers]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1, result.output
+    outputs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o.get("error", {}).get("code") for o in outputs] == [None, None, "replayed_transaction"]
+    again = CliRunner().invoke(main, args)  # the database remembers across runs
+    assert [json.loads(line)["error"]["code"] for line in again.stdout.splitlines()] == ["replayed_transaction"] * 3
+
+
+def test_replay_guard_needs_verification(authority, ec_merchant) -> None:
+    from applepay_crypto import ConfigurationError
+    from applepay_crypto.replay import MemoryReplayGuard
+
+    with pytest.raises(ConfigurationError):
+        BatchConfig.from_objects([ec_merchant.merchant_key], trust=None, replay_guard_factory=MemoryReplayGuard)

@@ -55,22 +55,42 @@ def replay_options(command: F) -> F:
     return command
 
 
+class FixedClock:
+    """The command's ``--at``, as the guard's "now" too (picklable, for worker processes):
+    verification and replay expiry then agree on what time it is."""
+
+    def __init__(self, moment: dt.datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> dt.datetime:
+        return self.moment
+
+
+def _clock_options(now: dt.datetime | None) -> dict[str, Any]:
+    return {"clock": FixedClock(now)} if now is not None else {}
+
+
 def replay_guard_from_options(
-    replay_db: Path | None, replay_redis: str | None, *, window: dt.timedelta
+    replay_db: Path | None,
+    replay_redis: str | None,
+    *,
+    window: dt.timedelta,
+    now: dt.datetime | None = None,
 ) -> ReplayGuard | None:
     """The guard the options ask for (``None`` for neither), remembering entries for
-    ``window`` (the command's ``--max-age``) plus the default margin."""
+    ``window`` (the command's ``--max-age``) plus the default margin. ``now`` (the
+    command's ``--at``) becomes the guard's clock."""
     if replay_db is not None and replay_redis is not None:
         raise ConfigurationError("give --replay-db or --replay-redis, not both")
     if window <= dt.timedelta(0) and (replay_db is not None or replay_redis is not None):
         raise ConfigurationError("a replay guard needs a positive --max-age")
     if replay_db is not None:
-        return SQLiteReplayGuard(replay_db, window=window)
+        return SQLiteReplayGuard(replay_db, window=window, **_clock_options(now))
     if replay_redis is not None:
         # Imported here: the optional dependency is needed only when asked for.
         from ..replay_redis import RedisReplayGuard, redact_url
 
-        guard = RedisReplayGuard.from_url(replay_redis, window=window)
+        guard = RedisReplayGuard.from_url(replay_redis, window=window, **_clock_options(now))
         try:
             guard.ping()
         except ReplayGuardUnavailableError as exc:  # before any token: a setup problem
@@ -82,19 +102,23 @@ def replay_guard_from_options(
 
 
 def replay_guard_factory_from_options(
-    replay_db: Path | None, replay_redis: str | None, *, window: dt.timedelta
+    replay_db: Path | None,
+    replay_redis: str | None,
+    *,
+    window: dt.timedelta,
+    now: dt.datetime | None = None,
 ) -> Callable[[], ReplayGuard] | None:
     """Like :func:`replay_guard_from_options`, as a picklable zero-argument callable that
     builds the guard inside each worker process. The setup is checked once, here."""
-    if replay_guard_from_options(replay_db, replay_redis, window=window) is None:
+    if replay_guard_from_options(replay_db, replay_redis, window=window, now=now) is None:
         return None
     if replay_db is not None:
-        return functools.partial(SQLiteReplayGuard, replay_db, window=window)
+        return functools.partial(SQLiteReplayGuard, replay_db, window=window, **_clock_options(now))
     assert replay_redis is not None
-    return functools.partial(_redis_guard, replay_redis, window)
+    return functools.partial(_redis_guard, replay_redis, window, now)
 
 
-def _redis_guard(url: str, window: dt.timedelta) -> ReplayGuard:
+def _redis_guard(url: str, window: dt.timedelta, now: dt.datetime | None) -> ReplayGuard:
     from ..replay_redis import RedisReplayGuard
 
-    return RedisReplayGuard.from_url(url, window=window)
+    return RedisReplayGuard.from_url(url, window=window, **_clock_options(now))

@@ -21,6 +21,7 @@ from ._common import (
     trust_store,
     warn,
 )
+from ._replay import replay_guard_factory_from_options, replay_options
 from .tokens import load_keys
 
 
@@ -54,6 +55,7 @@ def _progress(started: float) -> Callable[[BatchStats], None]:
     "--no-verify", is_flag=True, help="Skip Apple's signature checks. Never for real payments."
 )
 @click.option("--reveal", is_flag=True, help="Write card numbers and cryptograms unmasked.")
+@replay_options
 @click.option(
     "--workers",
     type=click.IntRange(1, 256),
@@ -80,6 +82,8 @@ def decrypt_batch(
     root: Path | None,
     no_verify: bool,
     reveal: bool,
+    replay_db: Path | None,
+    replay_redis: str | None,
     workers: int,
     progress_every: int,
 ) -> None:
@@ -99,6 +103,9 @@ def decrypt_batch(
         max_age=max_age,
         reveal=reveal,
         now=at,
+        replay_guard_factory=replay_guard_factory_from_options(
+            replay_db, replay_redis, window=max_age, now=at
+        ),
     )
     started = time.monotonic()
     stats = run_batch(

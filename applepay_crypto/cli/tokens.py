@@ -136,7 +136,7 @@ def decrypt(
 ) -> None:
     """Verify TOKEN (a file, or - for stdin) and decrypt it with the merchant's key."""
     merchant_keys = load_keys(keys, certs, merchant_id)
-    guard = replay_guard_from_options(replay_db, replay_redis, window=max_age)
+    guard = replay_guard_from_options(replay_db, replay_redis, window=max_age, now=at)
     if no_verify:
         warn("--no-verify: the signature is NOT checked; this token may be forged")
         decryptor = TokenDecryptor(merchant_keys, verify_signature=False, replay_guard=guard)
