@@ -19,6 +19,7 @@ from ._common import (
     handles_errors,
     json_option,
     max_age_option,
+    merchant_key_options,
     print_json,
     root_option,
     table,
@@ -88,26 +89,7 @@ def _print_decrypted(result: DecryptedToken, *, reveal: bool) -> None:
 
 @click.command()
 @token_argument
-@click.option(
-    "--key",
-    "keys",
-    multiple=True,
-    required=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Payment processing private key (PEM or DER). Repeat for rotation.",
-)
-@click.option(
-    "--cert",
-    "certs",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Payment processing certificate of the --key at the same position.",
-)
-@click.option(
-    "--merchant-id",
-    default=None,
-    help="Merchant identifier (merchant.com.example) for keys given without --cert.",
-)
+@merchant_key_options()
 @at_option
 @max_age_option
 @root_option
