@@ -206,7 +206,7 @@ def test_payment_data_fields_replaced(data: st.DataObject) -> None:
         owner = doc
         if data.draw(st.booleans()) and isinstance(doc.get("paymentData"), dict):
             owner = doc["paymentData"]
-        name = data.draw(st.sampled_from(sorted(owner)) | any_text)
+        name = data.draw(st.sampled_from(sorted(owner)) | any_text if owner else any_text)
         owner[name] = data.draw(json_values)
     result = outcome(PaymentData.from_json, json.dumps(doc).encode())
     if isinstance(result, PaymentData):
