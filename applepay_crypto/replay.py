@@ -18,9 +18,10 @@ is the decryptor's ``max_age`` (the signing-time check accepts a token while
 that share the guard. A guard *refuses* (raises :class:`ReplayedTransactionError`) a
 signing time that is already outside ``window + margin`` by its own clock, instead of
 ignoring it: such an entry would expire at once, so the guard could not stop the next
-copy. This can only happen when the caller overrode "now" (``decrypt(now=...)``, the CLI's
-``--at``), when the guard's window is shorter than the decryptor's ``max_age``, or when the
-clocks disagree by more than the margin; in each case failing closed is the safe answer.
+copy. This can only happen when the caller overrode "now" (``decrypt(now=...)``) without
+giving the guard the same ``clock`` (the CLI's ``--at`` does both), when the guard's window
+is shorter than the decryptor's ``max_age``, or when the clocks disagree by more than the
+margin; in each case failing closed is the safe answer.
 Because expiry and refusal use the same boundary, an entry never disappears while the
 guard would still accept the same signing time.
 """
@@ -113,7 +114,7 @@ def replay_expiry(
             f"transactionId {transaction_id[:80]} was signed at {signing_time.isoformat()}, "
             f"outside this replay guard's window ({reach.total_seconds():g} s around "
             f"{now.isoformat()}): it cannot be recorded, so it is refused as a possible replay. "
-            "Was 'now' overridden (--at)? Tokens verified at a past time cannot use a guard."
+            "Was 'now' overridden (decrypt(now=...)) without giving the guard the same clock?"
         )
     return signing_time + reach
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from cryptography.hazmat.primitives import serialization
 from security_support import (
     RACERS,
     DecryptSetup,
@@ -32,6 +33,7 @@ from applepay_crypto.replay import (
     ReplayGuardUnavailableError,
     SQLiteReplayGuard,
 )
+from applepay_crypto.testing import TestAuthority, TestMerchant, mint, sample_payload
 
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
 WINDOW = dt.timedelta(minutes=5)
@@ -339,6 +341,29 @@ def test_cli_decrypt_replay_db(decrypt_setup: DecryptSetup, tmp_path: Path) -> N
     assert first.exit_code == 0, first.output
     second = runner.invoke(main, args)
     assert second.exit_code == 1
+    assert json.loads(second.stdout)["error"]["code"] == "replayed_transaction"
+
+
+def test_cli_decrypt_at_a_past_time_uses_at_as_the_guard_s_clock(
+    authority: TestAuthority, ec_merchant: TestMerchant, tmp_path: Path
+) -> None:
+    signed = dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.timezone.utc)
+    token = mint(sample_payload(), recipient=ec_merchant, authority=authority, signing_time=signed)
+    past = DecryptSetup(
+        key_pem=ec_merchant.private_key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ),
+        certificate_pem=ec_merchant.certificate.public_bytes(serialization.Encoding.PEM),
+        root_pem=authority.root.certificate.public_bytes(serialization.Encoding.PEM),
+        token=token,
+        now=signed + dt.timedelta(seconds=30),
+    )
+    args = [*cli_decrypt_args(past, tmp_path), "--replay-db", str(tmp_path / "seen.db")]
+    runner = CliRunner()
+    assert runner.invoke(main, args).exit_code == 0
+    second = runner.invoke(main, args)
     assert json.loads(second.stdout)["error"]["code"] == "replayed_transaction"
 
 

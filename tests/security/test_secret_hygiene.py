@@ -157,11 +157,6 @@ def test_repr_of_sqlite_guard(world: World, tmp_path: Path) -> None:
     assert_clean(repr(guard), world.needles, "SQLiteReplayGuard")
 
 
-@pytest.mark.xfail(
-    reason="applepay_crypto.batch.BatchConfig uses the dataclass repr, which prints the "
-    "merchant key PEM; reported to the project lead (batch.py is theirs)",
-    strict=False,
-)
 def test_repr_of_batch_config(world: World) -> None:
     from applepay_crypto.batch import BatchConfig
 
