@@ -24,9 +24,9 @@ from .errors import (
     UnsupportedVersionError,
     UntrustedRootError,
 )
-from .keys import Keyring, MerchantKey
+from .keys import InsecureKeyFileWarning, Keyring, MerchantKey
 from .payment_data import PaymentData
-from .replay import ReplayGuard
+from .replay import MemoryReplayGuard, ReplayGuard, ReplayGuardUnavailableError, SQLiteReplayGuard
 from .signature import DEFAULT_MAX_AGE, TokenVerifier, VerifiedSignature
 from .token import PaymentToken, parse_token, read_token
 from .trust import TrustStore, install_apple_root, load_apple_root
@@ -40,14 +40,18 @@ __all__ = [
     "ConfigurationError",
     "DecryptedToken",
     "DecryptionFailedError",
+    "InsecureKeyFileWarning",
     "KeyNotFoundError",
     "Keyring",
     "MalformedTokenError",
+    "MemoryReplayGuard",
     "MerchantKey",
     "PaymentData",
     "PaymentToken",
     "ReplayGuard",
+    "ReplayGuardUnavailableError",
     "ReplayedTransactionError",
+    "SQLiteReplayGuard",
     "SignatureInvalidError",
     "SigningTimeOutOfWindowError",
     "TokenDecryptor",

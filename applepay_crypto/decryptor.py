@@ -128,7 +128,7 @@ class TokenDecryptor:
         key = self.keyring.find(parsed.public_key_hash, version=parsed.version)
         plaintext = _decrypt_payload(parsed, key)
         payment_data = PaymentData.from_json(plaintext)
-        guard = replay_guard or self.replay_guard
+        guard = replay_guard if replay_guard is not None else self.replay_guard
         if guard is not None:
             if verified is None:
                 raise ConfigurationError("a replay guard needs verified signing times")

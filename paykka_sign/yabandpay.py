@@ -189,8 +189,8 @@ class YabandPaySigner:
     def _compare(self, message: str, given: Any) -> None:
         if given is None:
             raise MissingFieldError("the message has no sign")
-        if not isinstance(given, str):
-            raise SignatureInvalidError("the sign is not a string")
+        if not isinstance(given, str) or not given.isascii():
+            raise SignatureInvalidError("the sign is not a hex string")
         expected = hmac_sha256_hex(self._secret_key, message)
         # Constant time: YabandPay's own SDK compares with ===, which leaks timing.
         if not hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8")):

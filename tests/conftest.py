@@ -38,3 +38,4 @@ def _no_installed_root(
     """Tests never see the developer's installed root or APPLEPAY_ROOT_CA."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
     monkeypatch.delenv("APPLEPAY_ROOT_CA", raising=False)
+    monkeypatch.delenv("APPLEPAY_REPLAY_REDIS_URL", raising=False)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+from typing import Any
+
 import click
 
 from .. import __version__
+from ._common import warn
 from .batch import decrypt_batch
 from .bench import bench
 from .certs import cert
@@ -25,6 +29,12 @@ def main() -> None:
 
     Exit status: 0 success, 1 token rejected, 2 usage or setup error.
     """
+    # Library warnings (a private key file others can read) as one plain line on stderr.
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(message: Warning | str, *_: Any, **__: Any) -> None:
+    warn(str(message))
 
 
 main.add_command(decrypt)

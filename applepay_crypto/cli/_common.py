@@ -21,7 +21,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: Exit codes: 0 success, 1 token rejected, 2 usage or configuration problem.
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
-_USAGE_CODES = {"invalid_configuration", "trust_root_missing", "session_host_not_allowed"}
+_USAGE_CODES = {
+    "invalid_configuration",
+    "trust_root_missing",
+    "session_host_not_allowed",
+    "replay_guard_unavailable",  # an outage, not a verdict on the token
+}
 
 
 json_option = click.option(

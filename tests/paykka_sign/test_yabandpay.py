@@ -167,6 +167,8 @@ def test_notification_string_uses_data_only(openssl_hmac: Callable[[bytes, bytes
         lambda n: {**n, "sign": n["sign"].upper()},
         lambda n: {**n, "sign": n["sign"][:-1]},
         lambda n: {**n, "sign": 12345},
+        lambda n: {**n, "sign": "\ud800" + n["sign"][1:]},  # a lone surrogate, not hex
+        lambda n: {**n, "sign": "é" * 64},
         lambda n: _notification(n["data"], secret="another-secret"),
     ],
 )
