@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import multiprocessing
 import os
 import platform
 import subprocess
@@ -215,6 +216,40 @@ def measure_cold(version: str, *, runs: int = 5) -> dict[str, Any]:
     }
 
 
+def _decrypt_all(config: BatchConfig, tokens: list[bytes], barrier: Any, now: dt.datetime) -> None:
+    decryptor = config.decryptor()
+    for raw in tokens[:50]:
+        decryptor.decrypt(raw, now=now)  # warm, before the clock starts
+    barrier.wait()
+    for raw in tokens:
+        decryptor.decrypt(raw, now=now)
+
+
+def measure_scaling(world: _World, config: BatchConfig, *, lines: int, workers: int) -> float:
+    """What this machine gives ``workers`` independent processes doing the same decryption
+    (no IPC, no parent): the ceiling for the batch speedup. Shared and virtual machines
+    often give less than the core count."""
+    context: Any = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    tokens = [world.tokens[i % len(world.tokens)] for i in range(lines)]
+
+    def wall(count: int) -> float:
+        barrier = context.Barrier(count + 1)
+        share = tokens[: lines // count]
+        processes = [
+            context.Process(target=_decrypt_all, args=(config, share, barrier, world.signed_at))
+            for _ in range(count)
+        ]
+        for process in processes:
+            process.start()
+        barrier.wait()
+        started = time.perf_counter()
+        for process in processes:
+            process.join()
+        return time.perf_counter() - started
+
+    return min(wall(1) for _ in range(2)) / min(wall(workers) for _ in range(2))
+
+
 def measure_batch(*, lines: int, workers: int) -> dict[str, Any]:
     world = _World("EC_v1", 200)
     data = b"\n".join(world.tokens[i % len(world.tokens)] for i in range(lines)) + b"\n"
@@ -231,12 +266,15 @@ def measure_batch(*, lines: int, workers: int) -> dict[str, Any]:
 
     single = max(throughput(1) for _ in range(2))
     parallel = max(throughput(workers) for _ in range(2))
+    ceiling = measure_scaling(world, config, lines=lines, workers=workers)
     return {
         "lines": lines,
         "workers": workers,
         "single_tokens_per_second": round(single),
         "parallel_tokens_per_second": round(parallel),
         "speedup": round(parallel / single, 2),
+        "machine_scaling": round(ceiling, 2),
+        "efficiency": round(parallel / single / ceiling, 2),
     }
 
 

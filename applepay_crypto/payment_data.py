@@ -45,7 +45,10 @@ def mask_pan(pan: str) -> str:
 
 def masked_payment_json(document: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of Apple's decrypted JSON with the PAN masked and secrets redacted."""
-    masked: dict[str, Any] = json.loads(json.dumps(document))
+    return _mask_in_place(json.loads(json.dumps(document)))
+
+
+def _mask_in_place(masked: dict[str, Any]) -> dict[str, Any]:
     pan = masked.get("applicationPrimaryAccountNumber")
     if isinstance(pan, str):
         masked["applicationPrimaryAccountNumber"] = mask_pan(pan)
@@ -223,7 +226,7 @@ class PaymentData:
 
     def masked_dict(self) -> dict[str, Any]:
         """Apple's JSON with the PAN masked and cryptogram, EMV data and PIN block redacted."""
-        return masked_payment_json(self.to_dict())
+        return _mask_in_place(self.to_dict())  # to_dict() is already a fresh copy
 
     def __repr__(self) -> str:
         secret = "online_payment_cryptogram" if self.payment_data_type == "3DSecure" else "emv_data"

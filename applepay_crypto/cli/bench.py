@@ -29,7 +29,8 @@ def _print(report: dict[str, Any]) -> None:
     click.echo(
         f"batch   {batch['single_tokens_per_second']} tokens/s in 1 process, "
         f"{batch['parallel_tokens_per_second']} with {batch['workers']} workers "
-        f"(x{batch['speedup']})"
+        f"(x{batch['speedup']}; this machine gives {batch['workers']} independent processes "
+        f"x{batch['machine_scaling']})"
     )
 
 
