@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from asn1crypto import cms, core
+from asn1crypto import x509 as asn1_x509
 
 from .ber import check_ber
 from .errors import SignatureInvalidError
@@ -31,6 +32,7 @@ __all__ = ["LayoutCache", "SignedData", "parse_signed_data"]
 
 # AttributeError: asn1crypto cannot re-encode some values, e.g. one tagged INSTANCE OF
 # (found by fuzzing, #7).
+_EMPTY_NAME = asn1_x509.Name.build({"common_name": "warm-up"})
 _ASN1_ERRORS = (
     ValueError,
     TypeError,
@@ -139,6 +141,50 @@ def _attributes(signed_attrs: Any) -> dict[str, Any]:
             raise cms_error(f"signed attribute {name} must appear once with one value")
         found[name] = values[0]
     return found
+
+
+@functools.lru_cache(maxsize=1)
+def warm_up() -> None:
+    """Parse a small synthetic SignedData once, at configuration time: asn1crypto builds its
+    type specifications lazily, and the first real token should not pay for that."""
+    attributes = cms.CMSAttributes(
+        [
+            cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+            cms.CMSAttribute(
+                {
+                    "type": "signing_time",
+                    "values": [
+                        cms.Time({"utc_time": dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)})
+                    ],
+                }
+            ),
+            cms.CMSAttribute({"type": "message_digest", "values": [bytes(32)]}),
+        ]
+    )
+    signer = cms.SignerInfo(
+        {
+            "version": "v1",
+            "sid": cms.SignerIdentifier(
+                {"issuer_and_serial_number": {"issuer": _EMPTY_NAME, "serial_number": 1}}
+            ),
+            "digest_algorithm": {"algorithm": "sha256"},
+            "signed_attrs": attributes,
+            "signature_algorithm": {"algorithm": "sha256_ecdsa"},
+            "signature": b"\x00",
+        }
+    )
+    sample = cms.ContentInfo(
+        {
+            "content_type": "signed_data",
+            "content": {
+                "version": "v1",
+                "digest_algorithms": [{"algorithm": "sha256"}],
+                "encap_content_info": {"content_type": "data"},
+                "signer_infos": [signer],
+            },
+        }
+    ).dump()
+    _parse_with_asn1crypto(sample)
 
 
 @functools.lru_cache(maxsize=1024)

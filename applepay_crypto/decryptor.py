@@ -25,6 +25,7 @@ from .errors import ConfigurationError, ReplayedTransactionError
 from .keys import Keyring, MerchantKey
 from .payment_data import PaymentData
 from .replay import ReplayGuard
+from .rsa_v1 import OAEP_PADDING
 from .signature import DEFAULT_MAX_AGE, TokenVerifier, VerifiedSignature, utc_now
 from .token import PaymentToken, parse_token
 from .trust import TrustStore
@@ -100,6 +101,8 @@ class TokenDecryptor:
             raise ConfigurationError("a replay guard needs verified signing times")
         self.replay_guard = replay_guard
         self.keyring = Keyring([keys] if isinstance(keys, MerchantKey) else keys)
+        for key in self.keyring:
+            _warm_up(key)
         self.verify_signature = verify_signature
         self.verifier = (
             TokenVerifier(trust or TrustStore.apple_root(), max_age=max_age, clock=clock)
@@ -148,6 +151,16 @@ class TokenDecryptor:
             signing_time=verified.signing_time if verified is not None else None,
             payment_data=payment_data,
         )
+
+
+def _warm_up(key: MerchantKey) -> None:
+    """One private-key operation at configuration time: the first one in a process costs a
+    millisecond more (OpenSSL's lazy set-up), which the first token should not pay."""
+    private_key = key.private_key
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        private_key.exchange(ec.ECDH(), ec.generate_private_key(ec.SECP256R1()).public_key())
+    else:
+        private_key.decrypt(private_key.public_key().encrypt(bytes(16), OAEP_PADDING), OAEP_PADDING)
 
 
 def _decrypt_payload(token: PaymentToken, key: MerchantKey) -> bytes:

@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ObjectIdentifier
 
-from .cms import LayoutCache, SignedData, parse_signed_data
+from .cms import LayoutCache, SignedData, parse_signed_data, warm_up
 from .errors import CertificateInvalidError, SignatureInvalidError, SigningTimeOutOfWindowError
 from .token import PaymentToken
 from .trust import TrustStore, ValidatedChain
@@ -288,6 +288,7 @@ class TokenVerifier:
         self.max_age = max_age
         self.clock = clock
         self._layouts = LayoutCache(layout_cache_size)
+        warm_up()  # configuration time pays asn1crypto's first-use cost, not the first token
 
     def verify(self, token: PaymentToken, *, now: dt.datetime | None = None) -> VerifiedSignature:
         signed, signer, pending = self._layouts.parse(token.signature)
