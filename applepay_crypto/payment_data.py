@@ -17,7 +17,7 @@ from typing import Any
 
 from .errors import MalformedTokenError
 
-__all__ = ["PaymentData", "mask_pan", "masked_payment_json"]
+__all__ = ["REDACTED", "PaymentData", "mask_pan"]
 
 REDACTED = "<redacted>"
 
@@ -43,12 +43,8 @@ def mask_pan(pan: str) -> str:
     return "*" * len(pan)
 
 
-def masked_payment_json(document: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of Apple's decrypted JSON with the PAN masked and secrets redacted."""
-    return _mask_in_place(json.loads(json.dumps(document)))
-
-
 def _mask_in_place(masked: dict[str, Any]) -> dict[str, Any]:
+    """Apple's decrypted JSON (a fresh copy) with the PAN masked and secrets redacted."""
     pan = masked.get("applicationPrimaryAccountNumber")
     if isinstance(pan, str):
         masked["applicationPrimaryAccountNumber"] = mask_pan(pan)

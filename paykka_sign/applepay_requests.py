@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from applepay_crypto import DecryptedToken, PaymentData, PaymentToken, parse_token
+from applepay_crypto.payment_data import REDACTED, mask_pan
 
 from .currency import Currency, by_alpha, by_numeric, format_minor_units
 from .errors import (
@@ -49,7 +50,6 @@ __all__ = [
 #: JSON and ``"object"`` (the JSON object itself) are the alternatives.
 TokenDataEncoding = Literal["json", "base64", "object"]
 
-REDACTED = "<redacted>"
 
 #: A token as ``applepay_crypto.parse_token`` takes it: ``paymentData`` or a wrapper of it,
 #: as JSON text, bytes, a dict, base64, or an already parsed token.
@@ -241,18 +241,13 @@ def yabandpay_applepay_request(
     return signer.sign_request(request, now=now)
 
 
-def _mask_pan(pan: str) -> str:
-    # PCI DSS display rule: at most the first six and last four digits.
-    return pan[:6] + "*" * (len(pan) - 10) + pan[-4:] if len(pan) >= 13 else "*" * len(pan)
-
-
 def mask_request(body: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of a PayKKa body with ``card_no`` masked and the cryptogram redacted."""
     masked = copy.deepcopy(dict(body))
     payment = masked.get("payment")
     if isinstance(payment, dict):
         if isinstance(payment.get("card_no"), str):
-            payment["card_no"] = _mask_pan(payment["card_no"])
+            payment["card_no"] = mask_pan(payment["card_no"])
         auth = payment.get("token_authentication")
         if isinstance(auth, dict) and "cryptogram" in auth:
             auth["cryptogram"] = REDACTED
