@@ -273,8 +273,8 @@ class Keyring:
     def find(self, public_key_hash: bytes, *, version: str | None = None) -> MerchantKey:
         """The key whose public key hashes to ``public_key_hash``."""
         key = self._by_hash.get(public_key_hash)
-        wanted = base64.b64encode(public_key_hash).decode("ascii")
         if key is None:
+            wanted = base64.b64encode(public_key_hash).decode("ascii")
             held = ", ".join(k.public_key_hash_b64 for k in self._by_hash.values())
             raise KeyNotFoundError(
                 f"no merchant key has publicKeyHash {wanted}; the keys given have {held}. "
@@ -283,7 +283,8 @@ class Keyring:
             )
         if version is not None and key.version != version:
             raise KeyNotFoundError(
-                f"the key with publicKeyHash {wanted} is {_describe(key.private_key)}, "
+                f"the key with publicKeyHash {key.public_key_hash_b64} is "
+                f"{_describe(key.private_key)}, "
                 f"which cannot decrypt a {version} token"
             )
         return key
