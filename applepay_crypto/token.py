@@ -14,7 +14,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -270,7 +270,9 @@ def _validate_payment_data(doc: Mapping[str, Any]) -> PaymentToken:
     data = _decode_base64_field(doc, "data", "paymentData.data")
     if len(data) <= 16:
         raise MalformedTokenError("paymentData.data is too short to hold ciphertext and a GCM tag")
-    signature = _decode_base64_field(doc, "signature", "paymentData.signature")
+    signature = _decode_base64_field(
+        doc, "signature", "paymentData.signature", decode=_SIGNATURE_PREFIXES.decode
+    )
     if not signature:
         raise MalformedTokenError("paymentData.signature is empty")
     public_key_hash = _decode_base64_field(header, "publicKeyHash", "header.publicKeyHash")
@@ -315,23 +317,99 @@ def _check_header_fields(version: str, header: Mapping[str, Any]) -> None:
         raise MalformedTokenError(f"header has an unexpected field {name[:40]!r}")
 
 
-def _decode_base64_field(doc: Mapping[str, Any], name: str, label: str) -> bytes:
+def _decode_base64_field(
+    doc: Mapping[str, Any],
+    name: str,
+    label: str,
+    *,
+    decode: Callable[[bytes | str], bytes] | None = None,
+) -> bytes:
     value = doc[name]
     if not isinstance(value, str):
         raise MalformedTokenError(f"{label} is not a string")
-    return _decode_base64(value, label)
+    return _decode_base64(value, label, decode=decode)
 
 
-def _decode_base64(raw: bytes | str, label: str) -> bytes:
+def _decode_base64(
+    raw: bytes | str, label: str, *, decode: Callable[[bytes | str], bytes] | None = None
+) -> bytes:
     # Strict: standard alphabet, padding required, no whitespace. Lenient decoding would
     # skip stray characters and accept a different token than the one that was signed.
     try:
-        decoded = _strict_a2b_base64(raw)
+        decoded = (decode or _strict_a2b_base64)(raw)
     except ValueError:  # binascii.Error, or non-ASCII text
         raise MalformedTokenError(f"{label} is not well-formed base64") from None
-    if len(raw) % 4:
+    if not _canonical_ending(raw, decoded):
         raise MalformedTokenError(f"{label} is not well-formed base64")
     return decoded
+
+
+def _canonical_ending(raw: bytes | str, decoded: bytes) -> bool:
+    """Strict mode still accepts padding after a whole group ("QUJD====") and unused bits
+    that are not zero ("QR=="): the text must be the one encoding of what it decodes to.
+    Every group but the last is canonical once strict decoding accepted it."""
+    if len(raw) != (len(decoded) + 2) // 3 * 4:
+        return False
+    if not decoded:
+        return True
+    ending = binascii.b2a_base64(decoded[-(len(decoded) % 3 or 3) :], newline=False)
+    return ending == (raw[-4:] if isinstance(raw, bytes) else raw[-4:].encode("ascii"))
+
+
+class Base64Prefixes:
+    """Strict base64 decoding that does not decode twice a long prefix it has seen.
+
+    Apple's signatures are about 2,400 base64 characters, and the first 2,000 or so (the
+    two Apple certificates) are the same in every token. This remembers the longest common
+    prefix of consecutive inputs (whole 4-character groups, never the last one, so never
+    padding) with its decoding; an input starting with a known prefix decodes only what
+    follows it. The result, and every error, is that of ``binascii.a2b_base64(strict_mode=
+    True)`` on the whole input: a prefix of whole groups decodes on its own, and strict
+    decoding of the rest accepts what strict decoding of the whole would (it may refuse
+    more: stray padding right after the prefix, which the canonical check refuses anyway).
+    """
+
+    def __init__(self, size: int = 8, min_prefix: int = 512) -> None:
+        self._known: tuple[tuple[bytes | str, bytes], ...] = ()
+        self._previous: bytes | str = ""
+        self._size = size
+        self._min_prefix = min_prefix
+
+    def decode(self, text: bytes | str) -> bytes:
+        for prefix, decoded in self._known:
+            if type(text) is type(prefix) and text.startswith(prefix):  # type: ignore[arg-type]
+                return decoded + _strict_a2b_base64(text[len(prefix) :])
+        decoded = _strict_a2b_base64(text)
+        self._learn(text, decoded)
+        return decoded
+
+    def _learn(self, text: bytes | str, decoded: bytes) -> None:
+        previous, self._previous = self._previous, text
+        if type(previous) is not type(text):
+            return
+        # Whole groups only, and never the last group (the only one that may hold padding).
+        length = min(_common_prefix_length(previous, text), len(text) - 4) // 4 * 4
+        if length < self._min_prefix:
+            return
+        entry = (text[:length], decoded[: length // 4 * 3])
+        # A new tuple, swapped in whole: readers in other threads see the old or the new one.
+        self._known = (entry, *self._known[: self._size - 1])
+
+
+def _common_prefix_length(a: bytes | str, b: bytes | str) -> int:
+    """Length of the longest common prefix, by bisection over ``startswith`` (C speed)."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if b.startswith(a[:middle]):  # type: ignore[arg-type]
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+#: Shared by every parse in the process: it only ever returns what strict decoding returns.
+_SIGNATURE_PREFIXES = Base64Prefixes()
 
 
 def _a2b_base64_canonical(raw: bytes | str) -> bytes:

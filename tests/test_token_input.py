@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import io
 import json
 import sys
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from applepay_crypto import MalformedTokenError, UnsupportedVersionError, parse_token, read_token
 from applepay_crypto.testing import mint, sample_payload
-from applepay_crypto.token import MAX_TOKEN_BYTES
+from applepay_crypto.token import MAX_TOKEN_BYTES, Base64Prefixes, _decode_base64
 
 
 @pytest.fixture(scope="module")
@@ -204,3 +207,80 @@ def test_missing_file_is_a_clear_error(tmp_path) -> None:
 def test_wrong_python_type() -> None:
     with pytest.raises(TypeError):
         parse_token(12)  # type: ignore[arg-type]
+
+
+class TestBase64Prefixes:
+    """The signature's base64 decoding skips a prefix seen before; its results and its
+    errors must be exactly strict decoding's, whatever came before."""
+
+    @staticmethod
+    def strict(text: str) -> bytes | None:
+        try:
+            return _decode_base64(text, "signature")
+        except MalformedTokenError:
+            return None
+
+    @staticmethod
+    def memo(decoder: Base64Prefixes, text: str) -> bytes | None:
+        try:
+            return _decode_base64(text, "signature", decode=decoder.decode)
+        except MalformedTokenError:
+            return None
+
+    @pytest.mark.skipif(sys.version_info < (3, 11), reason="strict_mode is new in Python 3.11")
+    @pytest.mark.parametrize("text", ["QUJD=", "QUJD====", "QR==", "QUJ="])
+    def test_what_strict_mode_lets_through_is_refused(self, text: str) -> None:
+        binascii.a2b_base64(text, strict_mode=True)  # Python accepts these
+        with pytest.raises(MalformedTokenError, match="not well-formed base64"):
+            _decode_base64(text, "paymentData.signature")
+
+    def test_a_shared_prefix_is_learned_and_used(self) -> None:
+        decoder = Base64Prefixes(min_prefix=8)
+        common = base64.b64encode(bytes(range(60))).decode()
+        first, second = (common + base64.b64encode(tail).decode() for tail in (b"ab", b"cd"))
+        assert decoder.decode(first) == bytes(range(60)) + b"ab"
+        assert decoder.decode(second) == bytes(range(60)) + b"cd"
+        (prefix, decoded), *_ = decoder._known
+        assert first.startswith(prefix) and len(prefix) % 4 == 0
+        assert decoded == base64.b64decode(prefix)
+        third = common + base64.b64encode(b"ef").decode()
+        assert decoder.decode(third) == bytes(range(60)) + b"ef"
+
+    @pytest.mark.parametrize(
+        "tail",
+        ["=AAA", "AA==AAAA", "AA=", "A", "AAA\n", "AA\u00e9A", "", "AAAA="],
+    )
+    def test_bad_tails_after_a_known_prefix(self, tail: str) -> None:
+        decoder = Base64Prefixes(min_prefix=8)
+        common = "QUJD" * 20
+        decoder.decode(common + "AAAA")
+        decoder.decode(common + "BBBB")  # learns the common prefix
+        assert decoder._known
+        assert self.memo(decoder, common + tail) == self.strict(common + tail)
+
+    def test_padding_is_never_part_of_a_prefix(self) -> None:
+        decoder = Base64Prefixes(min_prefix=8)
+        padded = "QUJD" * 20 + "QQ=="
+        decoder.decode(padded)
+        decoder.decode(padded)  # the longest common prefix is the whole text
+        assert decoder._known and all("=" not in prefix for prefix, _ in decoder._known)
+        assert self.memo(decoder, padded + "AAAA") is None  # data after padding
+
+    @settings(max_examples=300, deadline=None)
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["", "QUJD" * 40, "QUJD" * 39 + "QUI=", "QUJD" * 41]),
+                st.one_of(
+                    st.sampled_from(["", "AAAA", "QQ==", "=AAA"]),
+                    st.text(alphabet="ABCD+/=\n\u00e9", max_size=12),
+                ),
+            ),
+            min_size=1,
+            max_size=8,
+        )
+    )
+    def test_same_results_as_strict_decoding(self, inputs: list[tuple[str, str]]) -> None:
+        decoder = Base64Prefixes(size=2, min_prefix=8)
+        for head, tail in inputs:
+            assert self.memo(decoder, head + tail) == self.strict(head + tail)
