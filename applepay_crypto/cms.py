@@ -209,7 +209,9 @@ class _Layout:
     def matches(self, signature: bytes) -> bool:
         if len(signature) != self.size:
             return False
-        return all(signature[start:end] == expected for start, end, expected in self.fixed)
+        # startswith at an offset compares in place, without slicing; with the size fixed,
+        # each fixed run must then equal its bytes exactly.
+        return all(signature.startswith(expected, start) for start, _, expected in self.fixed)
 
     def read(self, signature: bytes) -> SignedData:
         time_start, time_end = self.signing_time

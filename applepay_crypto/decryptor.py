@@ -15,7 +15,7 @@ import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -164,15 +164,19 @@ def _warm_up(key: MerchantKey) -> None:
 
 
 def _decrypt_payload(token: PaymentToken, key: MerchantKey) -> bytes:
-    private_key = key.private_key
+    # Keyring.find(version=) matched the key's type to the token's version, and
+    # parse_token the header fields to it: no isinstance checks on the hot path.
     if token.version == "EC_v1":
-        assert isinstance(private_key, ec.EllipticCurvePrivateKey)
-        assert token.ephemeral_public_key is not None and key.merchant_id_hash is not None
+        assert key.merchant_id_hash is not None
         return ec_v1.decrypt(
-            token.data, token.ephemeral_public_key, private_key, key.merchant_id_hash
+            token.data,
+            cast(bytes, token.ephemeral_public_key),
+            cast(ec.EllipticCurvePrivateKey, key.private_key),
+            key.merchant_id_hash,
         )
-    assert isinstance(private_key, rsa.RSAPrivateKey) and token.wrapped_key is not None
-    return rsa_v1.decrypt(token.data, token.wrapped_key, private_key)
+    return rsa_v1.decrypt(
+        token.data, cast(bytes, token.wrapped_key), cast(rsa.RSAPrivateKey, key.private_key)
+    )
 
 
 RootSource = str | os.PathLike[str] | x509.Certificate | TrustStore | None

@@ -20,11 +20,22 @@ __all__ = ["KDF_OTHER_INFO_PREFIX", "decrypt", "derive_symmetric_key", "shared_s
 KDF_OTHER_INFO_PREFIX = b"\x0did-aes256-GCM" + b"Apple"
 #: Apple's IV: 16 zero bytes (a fresh key per token makes a fixed IV safe).
 ZERO_IV = bytes(16)
+#: SubjectPublicKeyInfo of a P-256 key (id-ecPublicKey, prime256v1) up to its BIT STRING
+#: contents' unused-bits byte: what precedes the 65-byte point in every Apple token.
+P256_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
+_P256 = ec.SECP256R1()
+_ECDH = ec.ECDH()
 
 
 def load_ephemeral_public_key(der: bytes) -> ec.EllipticCurvePublicKey:
-    """header.ephemeralPublicKey: DER SubjectPublicKeyInfo of a P-256 point."""
+    """header.ephemeralPublicKey: DER SubjectPublicKeyInfo of a P-256 point.
+
+    Apple's shape (the fixed prefix and an uncompressed point) is read as the point itself;
+    cryptography checks that it lies on the curve. Any other encoding takes the general
+    SubjectPublicKeyInfo reader."""
     try:
+        if len(der) == 91 and der.startswith(P256_SPKI_PREFIX):
+            return ec.EllipticCurvePublicKey.from_encoded_point(_P256, der[26:])
         key = serialization.load_der_public_key(der)
     except (ValueError, TypeError):
         raise MalformedTokenError("header.ephemeralPublicKey is not a valid public key") from None
@@ -36,7 +47,7 @@ def load_ephemeral_public_key(der: bytes) -> ec.EllipticCurvePublicKey:
 def shared_secret(private_key: ec.EllipticCurvePrivateKey, ephemeral_public_key: bytes) -> bytes:
     """Z, the 32-byte x-coordinate. cryptography returns it fixed-length, so a leading
     zero byte is kept (libraries that round-trip it through an integer fail 1 token in 256)."""
-    return private_key.exchange(ec.ECDH(), load_ephemeral_public_key(ephemeral_public_key))
+    return private_key.exchange(_ECDH, load_ephemeral_public_key(ephemeral_public_key))
 
 
 def derive_symmetric_key(secret: bytes, merchant_id_hash: bytes) -> bytes:

@@ -8,6 +8,7 @@ During a certificate renewal both keys are live, so decryptors hold a keyring.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import warnings
@@ -228,9 +229,9 @@ class MerchantKey:
             certificate=cert,
         )
 
-    @property
+    @functools.cached_property
     def version(self) -> str:
-        """The token version this key decrypts."""
+        """The token version this key decrypts (worked out once: it is asked per token)."""
         return "EC_v1" if isinstance(self.private_key, ec.EllipticCurvePrivateKey) else "RSA_v1"
 
     @property

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import hmac
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import cast
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -55,6 +57,8 @@ DEFAULT_MAX_AGE = dt.timedelta(minutes=5)
 _ECDSA_ALGORITHMS = {"sha256_ecdsa", "ecdsa"}
 _RSA_ALGORITHMS = {"sha256_rsa", "rsassa_pkcs1v15"}
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+_PKCS1V15 = padding.PKCS1v15()
+_SHA256 = hashes.SHA256()
 
 
 @dataclass(frozen=True, repr=False)
@@ -207,16 +211,15 @@ def check_signer_signature(
         raise _fail("the CMS algorithm protection attribute disagrees with the signer's algorithms")
     if public_key is None:
         public_key = leaf.public_key()  # type: ignore[assignment]
+    kind = _key_kind(type(public_key))  # type: ignore[arg-type]
     try:
-        if signed.signature_algorithm in _ECDSA_ALGORITHMS and isinstance(
-            public_key, ec.EllipticCurvePublicKey
-        ):
-            public_key.verify(signed.signature, signed.signed_attributes, _ECDSA_SHA256)
-        elif signed.signature_algorithm in _RSA_ALGORITHMS and isinstance(
-            public_key, rsa.RSAPublicKey
-        ):
-            public_key.verify(
-                signed.signature, signed.signed_attributes, padding.PKCS1v15(), hashes.SHA256()
+        if kind == "ec" and signed.signature_algorithm in _ECDSA_ALGORITHMS:
+            cast(ec.EllipticCurvePublicKey, public_key).verify(
+                signed.signature, signed.signed_attributes, _ECDSA_SHA256
+            )
+        elif kind == "rsa" and signed.signature_algorithm in _RSA_ALGORITHMS:
+            cast(rsa.RSAPublicKey, public_key).verify(
+                signed.signature, signed.signed_attributes, _PKCS1V15, _SHA256
             )
         else:
             raise _fail(
@@ -225,6 +228,17 @@ def check_signer_signature(
             )
     except InvalidSignature:
         raise _fail("the signature over the signed attributes does not verify") from None
+
+
+@functools.cache
+def _key_kind(key_type: type) -> str:
+    """``ec``, ``rsa`` or ``other``, by the key's class (isinstance on cryptography's abstract
+    key classes costs more than the rest of the dispatch: it is worked out once per class)."""
+    if issubclass(key_type, ec.EllipticCurvePublicKey):
+        return "ec"
+    if issubclass(key_type, rsa.RSAPublicKey):
+        return "rsa"
+    return "other"
 
 
 def check_signing_time(signing_time: dt.datetime, now: dt.datetime, max_age: dt.timedelta) -> None:

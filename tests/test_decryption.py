@@ -9,18 +9,20 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from applepay_crypto import (
     ApplePayError,
     ConfigurationError,
+    MalformedTokenError,
     MerchantKey,
     TokenDecryptor,
     decrypt_token,
     parse_token,
 )
-from applepay_crypto.ec_v1 import shared_secret
+from applepay_crypto.ec_v1 import P256_SPKI_PREFIX, load_ephemeral_public_key, shared_secret
 from applepay_crypto.testing import (
     TestMerchant,
     emv_payload,
@@ -323,14 +325,18 @@ class _SetGuard:
 def test_replay_guard_hook(authority, ec_merchant) -> None:
     token = mint(sample_payload(), recipient=ec_merchant, authority=authority, signing_time=NOW)
     guard = _SetGuard()
-    decryptor = TokenDecryptor(ec_merchant.merchant_key, trust=authority.trust_store(), replay_guard=guard)
+    decryptor = TokenDecryptor(
+        ec_merchant.merchant_key, trust=authority.trust_store(), replay_guard=guard
+    )
     decryptor.decrypt(token, now=NOW)
     with pytest.raises(ApplePayError) as caught:
         decryptor.decrypt(token, now=NOW)
     assert caught.value.code == "replayed_transaction"
     assert guard.calls[0] == (token["header"]["transactionId"], NOW)
     other = _SetGuard()
-    assert TokenDecryptor(ec_merchant.merchant_key, trust=authority.trust_store()).decrypt(token, now=NOW, replay_guard=other)
+    assert TokenDecryptor(ec_merchant.merchant_key, trust=authority.trust_store()).decrypt(
+        token, now=NOW, replay_guard=other
+    )
     with pytest.raises(ConfigurationError):
         TokenDecryptor(ec_merchant.merchant_key, verify_signature=False, replay_guard=guard)
 
@@ -340,5 +346,67 @@ def test_replay_guard_records_only_tokens_that_decrypt(authority, ec_merchant) -
     token = mint(sample_payload(), recipient=stranger, authority=authority, signing_time=NOW)
     guard = _SetGuard()
     with pytest.raises(ApplePayError):
-        TokenDecryptor(ec_merchant.merchant_key, trust=authority.trust_store(), replay_guard=guard).decrypt(token, now=NOW)
+        TokenDecryptor(
+            ec_merchant.merchant_key, trust=authority.trust_store(), replay_guard=guard
+        ).decrypt(token, now=NOW)
     assert guard.calls == []
+
+
+class TestEphemeralKey:
+    """header.ephemeralPublicKey: Apple's SPKI shape is read as its point, the rest by the
+    general reader; either way only a P-256 point on the curve is accepted."""
+
+    @staticmethod
+    def spki(key: ec.EllipticCurvePublicKey, point: PublicFormat = PublicFormat.UncompressedPoint):
+        if point is PublicFormat.CompressedPoint:
+            # SubjectPublicKeyInfo with a compressed point, built by hand: cryptography
+            # only writes the uncompressed form.
+            raw = key.public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
+            body = bytes.fromhex("301306072a8648ce3d020106082a8648ce3d030107") + (
+                b"\x03" + bytes((len(raw) + 1,)) + b"\x00" + raw
+            )
+            return b"\x30" + bytes((len(body),)) + body
+        return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+    def test_apple_shape_and_compressed_form_give_the_same_secret(self, ec_merchant) -> None:
+        peer = ec.generate_private_key(ec.SECP256R1())
+        expected = peer.exchange(ec.ECDH(), ec_merchant.private_key.public_key())
+        apple = self.spki(peer.public_key())
+        assert apple.startswith(P256_SPKI_PREFIX) and len(apple) == 91
+        compressed = self.spki(peer.public_key(), PublicFormat.CompressedPoint)
+        for der in (apple, compressed):
+            assert shared_secret(ec_merchant.private_key, der) == expected
+
+    def test_point_off_the_curve_is_refused(self, ec_merchant) -> None:
+        apple = bytearray(self.spki(ec.generate_private_key(ec.SECP256R1()).public_key()))
+        apple[-1] ^= 0x01  # y changes: the point leaves the curve
+        with pytest.raises(MalformedTokenError, match="not a valid public key"):
+            load_ephemeral_public_key(bytes(apple))
+
+    @pytest.mark.parametrize(
+        "der",
+        [
+            P256_SPKI_PREFIX + b"\x00" * 65,  # not a point encoding
+            P256_SPKI_PREFIX + b"\x04" + b"\xff" * 64,  # coordinates beyond the field
+            P256_SPKI_PREFIX[:-1],
+            b"",
+        ],
+        ids=["zero-byte-point", "out-of-field", "truncated", "empty"],
+    )
+    def test_malformed_apple_shape(self, der: bytes) -> None:
+        with pytest.raises(MalformedTokenError, match="not a valid public key"):
+            load_ephemeral_public_key(der)
+
+    def test_other_curve_is_refused(self) -> None:
+        p384 = self.spki(ec.generate_private_key(ec.SECP384R1()).public_key())
+        with pytest.raises(MalformedTokenError, match="not a P-256 key"):
+            load_ephemeral_public_key(p384)
+
+    def test_refused_end_to_end_with_its_code(self, authority, ec_merchant) -> None:
+        token = mint(sample_payload(), recipient=ec_merchant, authority=authority)
+        apple = bytearray(base64.b64decode(token["header"]["ephemeralPublicKey"]))
+        apple[-1] ^= 0x01
+        token["header"]["ephemeralPublicKey"] = base64.b64encode(bytes(apple)).decode()
+        with pytest.raises(MalformedTokenError) as caught:
+            decrypt(authority, ec_merchant, token, verify_signature=False)
+        assert caught.value.code == "malformed_token"
