@@ -9,20 +9,21 @@ the input size.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import multiprocessing
 import os
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from multiprocessing.connection import Connection, wait
+from typing import IO, Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from .decryptor import TokenDecryptor
-from .errors import ApplePayError, ConfigurationError, MalformedTokenError
+from .errors import ApplePayError, ConfigurationError, MalformedTokenError, error_class
 from .keys import MerchantKey
 from .replay import ReplayGuard
 from .signature import DEFAULT_MAX_AGE
@@ -186,14 +187,6 @@ def _decrypt_line(decryptor: TokenDecryptor, line: bytes, config: BatchConfig) -
     return json.dumps(output, separators=(",", ":")).encode() + b"\n", code
 
 
-_worker_state: tuple[TokenDecryptor, BatchConfig] | None = None
-
-
-def _init_worker(config: BatchConfig) -> None:
-    global _worker_state
-    _worker_state = (config.decryptor(), config)
-
-
 def _decrypt_block(
     decryptor: TokenDecryptor, block: bytes, config: BatchConfig
 ) -> tuple[bytes, list[str | None]]:
@@ -207,32 +200,111 @@ def _decrypt_block(
     return b"".join(outputs), codes
 
 
-def _work(block: bytes) -> tuple[bytes, list[str | None]]:
-    # Whole blocks in, one bytes object out: the parent does almost nothing per token.
-    assert _worker_state is not None
-    decryptor, config = _worker_state
-    return _decrypt_block(decryptor, block, config)
-
-
 def decrypt_blocks(
     blocks: Iterable[bytes], config: BatchConfig, *, workers: int = 1
 ) -> Iterator[tuple[bytes, list[str | None]]]:
     """For each block of input lines, in order: its output lines and their error codes.
-    ``workers > 1`` decrypts in that many processes, a few blocks in flight per worker."""
+    ``workers > 1`` decrypts in that many processes."""
     if workers <= 1:
         decryptor = config.decryptor()
         for block in blocks:
             yield _decrypt_block(decryptor, block, config)
         return
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    with context.Pool(workers, initializer=_init_worker, initargs=(config,)) as pool:
-        in_flight: deque[Any] = deque()
-        for block in blocks:
-            in_flight.append(pool.apply_async(_work, (block,)))
-            if len(in_flight) >= workers * 3:  # backpressure: flat memory
-                yield in_flight.popleft().get()
-        while in_flight:
-            yield in_flight.popleft().get()
+    with _Workers(config, workers) as pool:
+        yield from pool.decrypt(blocks)
+
+
+def _worker_main(connection: Connection, config: BatchConfig) -> None:
+    """A worker process: build a decryptor, then answer one block at a time until the
+    parent sends an empty block or goes away."""
+    try:
+        decryptor = config.decryptor()
+        while block := connection.recv_bytes():
+            connection.send(("ok", *_decrypt_block(decryptor, block, config)))
+    except (EOFError, BrokenPipeError, KeyboardInterrupt):
+        pass
+    except ApplePayError as exc:  # configuration that fails in the worker (a replay guard)
+        connection.send(("error", exc.code, exc.message))
+    except Exception as exc:  # a bug: its type only, as its text may hold token data
+        connection.send(("crash", type(exc).__name__, ""))
+    finally:
+        connection.close()
+
+
+class _Workers:
+    """Worker processes fed one block at a time over their own pipe, by a parent with a
+    single thread: whichever worker is free takes the next block, and results are put
+    back in input order. A worker never has a block waiting for it, so neither side can
+    block the other on a full pipe. Memory stays flat: at most ``2 x workers`` blocks are
+    out at once, in workers or waiting for an earlier one to finish."""
+
+    def __init__(self, config: BatchConfig, workers: int) -> None:
+        context: Any = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        self._window = 2 * workers
+        self._connections: list[Connection] = []
+        self._processes: list[Any] = []
+        for _ in range(workers):
+            parent_end, child_end = context.Pipe()
+            process = context.Process(target=_worker_main, args=(child_end, config), daemon=True)
+            process.start()
+            child_end.close()
+            self._connections.append(parent_end)
+            self._processes.append(process)
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for connection in self._connections:
+            with contextlib.suppress(OSError):
+                connection.send_bytes(b"")
+            connection.close()
+        for process in self._processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.terminate()
+                process.join()
+
+    def decrypt(self, blocks: Iterable[bytes]) -> Iterator[tuple[bytes, list[str | None]]]:
+        source = iter(blocks)
+        idle = list(self._connections)
+        busy: dict[Connection, int] = {}  # worker -> the sequence number it is decrypting
+        done: dict[int, tuple[bytes, list[str | None]]] = {}
+        sent = emitted = 0
+        exhausted = False
+        while True:
+            while idle and not exhausted and sent - emitted < self._window:
+                block = next(source, None)
+                if block is None:
+                    exhausted = True
+                    break
+                connection = idle.pop()
+                connection.send_bytes(block)
+                busy[connection] = sent
+                sent += 1
+            while emitted in done:
+                yield done.pop(emitted)
+                emitted += 1
+            if not busy:
+                if exhausted:
+                    return
+                continue
+            for ready in wait(list(busy)):
+                connection = cast(Connection, ready)
+                done[busy.pop(connection)] = _result(connection)
+                idle.append(connection)
+
+
+def _result(connection: Connection) -> tuple[bytes, list[str | None]]:
+    try:
+        kind, first, second = connection.recv()
+    except EOFError:
+        raise RuntimeError("a batch worker process stopped unexpectedly") from None
+    if kind == "error":
+        raise error_class(first)(second)
+    if kind == "crash":
+        raise RuntimeError(f"a batch worker failed with {first}")
+    return first, second
 
 
 def run_batch(

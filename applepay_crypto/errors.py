@@ -23,6 +23,7 @@ __all__ = [
     "TrustRootMissingError",
     "UnsupportedVersionError",
     "UntrustedRootError",
+    "error_class",
 ]
 
 
@@ -106,3 +107,15 @@ class ConfigurationError(ApplePayError):
     """Keys, certificates or options given to the library are unusable or inconsistent."""
 
     code = "invalid_configuration"
+
+
+def error_class(code: str) -> type[ApplePayError]:
+    """The error class with this ``code`` (to raise again an error reported by another
+    process); the base class for a code no class has."""
+    pending: list[type[ApplePayError]] = [ApplePayError]
+    while pending:
+        cls = pending.pop()
+        if cls.code == code:
+            return cls
+        pending.extend(cls.__subclasses__())
+    return ApplePayError

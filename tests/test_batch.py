@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import multiprocessing
 
 import pytest
 from click.testing import CliRunner
 
-from applepay_crypto.batch import MAX_LINE_BYTES, BatchConfig, read_blocks, run_batch
+from applepay_crypto.batch import MAX_LINE_BYTES, BatchConfig, decrypt_blocks, read_blocks, run_batch
 from applepay_crypto.cli import main
+from applepay_crypto.replay import ReplayGuardUnavailableError
 from applepay_crypto.testing import mint, sample_payload, test_pan
 
 SIGNED = dt.datetime(2026, 8, 8, 8, 0, tzinfo=dt.timezone.utc)
@@ -138,3 +140,50 @@ def test_replay_guard_needs_verification(authority, ec_merchant) -> None:
 
     with pytest.raises(ConfigurationError):
         BatchConfig.from_objects([ec_merchant.merchant_key], trust=None, replay_guard_factory=MemoryReplayGuard)
+
+
+def _unreachable_guard():
+    raise ReplayGuardUnavailableError("the replay store at 127.0.0.1:1 refused the connection")
+
+
+def _broken_guard():
+    raise KeyError("4111111111111111")  # a bug whose text holds data
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_worker_that_cannot_start_reports_why(authority, ec_merchant, lines, workers) -> None:
+    data = ("\n".join(text for text, _, _ in lines) + "\n").encode()
+    cfg = BatchConfig.from_objects([ec_merchant.merchant_key], trust=authority.trust_store(), now=SIGNED,
+                                   replay_guard_factory=_unreachable_guard)
+    with pytest.raises(ReplayGuardUnavailableError, match="refused the connection"):
+        run(data, cfg, workers=workers)
+    assert not multiprocessing.active_children()
+
+
+def test_a_worker_bug_is_named_without_its_text(authority, ec_merchant, lines) -> None:
+    data = ("\n".join(text for text, _, _ in lines) + "\n").encode()
+    cfg = BatchConfig.from_objects([ec_merchant.merchant_key], trust=authority.trust_store(), now=SIGNED,
+                                   replay_guard_factory=_broken_guard)
+    with pytest.raises(RuntimeError) as caught:
+        run(data, cfg, workers=2)
+    assert str(caught.value) == "a batch worker failed with KeyError"
+    assert not multiprocessing.active_children()
+
+
+def test_stopping_early_ends_the_workers(authority, ec_merchant, rsa_merchant, lines) -> None:
+    cfg = config(authority, ec_merchant, rsa_merchant)
+    blocks = [("\n".join(text for text, _, _ in lines[i : i + 4]) + "\n").encode() for i in range(0, 24, 4)]
+    results = decrypt_blocks(iter(blocks * 3), cfg, workers=2)
+    first, codes = next(results)
+    assert len(codes) == 4 and first.count(b"\n") == 4
+    results.close()
+    assert not multiprocessing.active_children()
+
+
+def test_many_small_blocks_keep_their_order(authority, ec_merchant, rsa_merchant, lines) -> None:
+    cfg = config(authority, ec_merchant, rsa_merchant)
+    texts = [text for text, _, _ in lines] * 3
+    blocks = [(text + "\n").encode() for text in texts]  # one line per block: the most reordering
+    outputs = [json.loads(block) for block, _ in decrypt_blocks(blocks, cfg, workers=3)]
+    expected = [json.loads(block) for block, _ in decrypt_blocks(blocks, cfg, workers=1)]
+    assert outputs == expected and len(outputs) == len(texts)
