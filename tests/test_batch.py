@@ -10,7 +10,13 @@ import multiprocessing
 import pytest
 from click.testing import CliRunner
 
-from applepay_crypto.batch import MAX_LINE_BYTES, BatchConfig, decrypt_blocks, read_blocks, run_batch
+from applepay_crypto.batch import (
+    MAX_LINE_BYTES,
+    BatchConfig,
+    decrypt_blocks,
+    read_blocks,
+    run_batch,
+)
 from applepay_crypto.cli import main
 from applepay_crypto.replay import ReplayGuardUnavailableError
 from applepay_crypto.testing import mint, sample_payload, test_pan
