@@ -23,6 +23,7 @@ def _print(report: dict[str, Any]) -> None:
         click.echo(
             f"{name:7} warm {warm['tokens_per_second']:>6} tokens/s  {warm['full_us']:>7} us/token"
             f"  floor {warm['floor_us']:>7} us  ratio {warm['ratio']:.2f}"
+            f" (no Python code goes below {warm['bare_ratio']:.2f})"
             f"  cold first token {cold['first_token_ms']} ms"
         )
     batch = report["batch"]
