@@ -243,13 +243,19 @@ class _Workers:
         self._window = 2 * workers
         self._connections: list[Connection] = []
         self._processes: list[Any] = []
-        for _ in range(workers):
-            parent_end, child_end = context.Pipe()
-            process = context.Process(target=_worker_main, args=(child_end, config), daemon=True)
-            process.start()
-            child_end.close()
-            self._connections.append(parent_end)
-            self._processes.append(process)
+        try:
+            for _ in range(workers):
+                parent_end, child_end = context.Pipe()
+                self._connections.append(parent_end)
+                process = context.Process(
+                    target=_worker_main, args=(child_end, config), daemon=True
+                )
+                process.start()
+                child_end.close()
+                self._processes.append(process)
+        except BaseException:
+            self.__exit__()  # the workers already started are stopped, not left behind
+            raise
 
     def __enter__(self) -> _Workers:
         return self
