@@ -347,10 +347,11 @@ def _decode_base64(
 def _canonical_ending(raw: bytes | str, decoded: bytes) -> bool:
     """Strict mode still accepts padding after a whole group ("QUJD====") and unused bits
     that are not zero ("QR=="): the text must be the one encoding of what it decodes to.
-    Every group but the last is canonical once strict decoding accepted it."""
+    Every group but the last is canonical once strict decoding accepted it, and so is a
+    last group without padding."""
     if len(raw) != (len(decoded) + 2) // 3 * 4:
         return False
-    if not decoded:
+    if not decoded or raw[-1:] not in ("=", b"="):
         return True
     ending = binascii.b2a_base64(decoded[-(len(decoded) % 3 or 3) :], newline=False)
     return ending == (raw[-4:] if isinstance(raw, bytes) else raw[-4:].encode("ascii"))
