@@ -130,15 +130,15 @@ def parse_token(
     JS's ``event.payment`` (``{"token": {...}}``); base64 of the ``paymentData`` JSON; each as
     a dict, a JSON string or bytes. To read a file or stdin use :func:`read_token`.
     """
-    if isinstance(source, PaymentToken):
+    if isinstance(source, bytes | bytearray):  # a request body: the common case first
+        raw = bytes(source)
+    elif isinstance(source, str):
+        raw = _utf8(source)
+    elif isinstance(source, PaymentToken):
         return source
-    if isinstance(source, Mapping):
+    elif isinstance(source, Mapping):
         _check_mapping_size(source, max_size)
         return _payment_data_from(source, depth=0)
-    if isinstance(source, str):
-        raw = _utf8(source)
-    elif isinstance(source, bytes | bytearray):
-        raw = bytes(source)
     else:
         raise TypeError(f"cannot read a token from {type(source).__name__}")
     _check_size(len(raw), max_size)
