@@ -285,7 +285,7 @@ class _Workers:
                     exhausted = True
                     break
                 connection = idle.pop()
-                connection.send_bytes(block)
+                _send(connection, block)
                 busy[connection] = sent
                 sent += 1
             while emitted in done:
@@ -299,6 +299,14 @@ class _Workers:
                 connection = cast(Connection, ready)
                 done[busy.pop(connection)] = _result(connection)
                 idle.append(connection)
+
+
+def _send(connection: Connection, block: bytes) -> None:
+    try:
+        connection.send_bytes(block)
+    except OSError:  # the worker is gone: its last word says why, when it had one
+        _result(connection)
+        raise RuntimeError("a batch worker process stopped unexpectedly") from None
 
 
 def _result(connection: Connection) -> tuple[bytes, list[str | None]]:

@@ -193,3 +193,17 @@ def test_many_small_blocks_keep_their_order(authority, ec_merchant, rsa_merchant
     outputs = [json.loads(block) for block, _ in decrypt_blocks(blocks, cfg, workers=3)]
     expected = [json.loads(block) for block, _ in decrypt_blocks(blocks, cfg, workers=1)]
     assert outputs == expected and len(outputs) == len(texts)
+
+
+def test_a_worker_gone_before_its_first_block_still_reports_why(authority, ec_merchant, lines) -> None:
+    from applepay_crypto.batch import _Workers
+
+    cfg = BatchConfig.from_objects([ec_merchant.merchant_key], trust=authority.trust_store(), now=SIGNED,
+                                   replay_guard_factory=_unreachable_guard)
+    block = (lines[1][0] + "\n").encode()
+    with _Workers(cfg, 2) as pool:
+        for process in pool._processes:
+            process.join()  # both reported and exited: sending to them now breaks the pipe
+        with pytest.raises(ReplayGuardUnavailableError, match="refused the connection"):
+            list(pool.decrypt([block] * 4))
+    assert not multiprocessing.active_children()
