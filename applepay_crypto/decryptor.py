@@ -21,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from . import ec_v1, rsa_v1
+from ._frozen import build
 from .errors import ConfigurationError, ReplayedTransactionError
 from .keys import Keyring, MerchantKey
 from .payment_data import PaymentData
@@ -142,7 +143,8 @@ class TokenDecryptor:
                 raise ReplayedTransactionError(
                     f"transactionId {parsed.transaction_id} was already processed: replay"
                 )
-        return DecryptedToken(
+        return build(
+            DecryptedToken,
             version=parsed.version,
             transaction_id=parsed.transaction_id,
             public_key_hash=parsed.public_key_hash,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from ._frozen import build
 from .errors import MalformedTokenError
 
 __all__ = ["REDACTED", "PaymentData", "mask_pan"]
@@ -182,7 +183,8 @@ class PaymentData:
             raise _reject(
                 "merchantTokenMetadata or authenticationResponses", "nests too deeply"
             ) from None
-        return cls(
+        return build(
+            cls,
             pan=_parse_pan(doc),
             expiration_yymmdd=expiration_yymmdd,
             expiration_date=expiration_date,

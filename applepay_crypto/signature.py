@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ObjectIdentifier
 
+from ._frozen import build
 from .cms import LayoutCache, SignedData, parse_signed_data, warm_up
 from .errors import CertificateInvalidError, SignatureInvalidError, SigningTimeOutOfWindowError
 from .token import PaymentToken
@@ -322,7 +323,7 @@ class TokenVerifier:
         if pending is not None:
             # Learned only from a token that passed every check.
             self._layouts.learn(pending, signer)
-        return VerifiedSignature(signing_time=signing_time, chain=signer.chain.certificates)
+        return build(VerifiedSignature, signing_time=signing_time, chain=signer.chain.certificates)
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from ._frozen import build
 from .errors import MalformedTokenError, UnsupportedVersionError
 
 __all__ = [
@@ -288,7 +289,8 @@ def _validate_payment_data(doc: Mapping[str, Any]) -> PaymentToken:
         raise MalformedTokenError(f"header.{material_field} is empty")
     ephemeral = material if version == "EC_v1" else None
     wrapped = material if version == "RSA_v1" else None
-    return PaymentToken(
+    return build(
+        PaymentToken,
         version=version,
         data=data,
         signature=signature,
