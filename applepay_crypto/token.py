@@ -215,10 +215,15 @@ _DECODER = json.JSONDecoder(
 
 
 def _loads(text: bytes) -> Any:
+    """``text`` is stripped already: one JSON value must span all of it."""
     try:
-        return _DECODER.decode(text.decode("utf-8"))
+        decoded = text.decode("utf-8")
+        value, end = _DECODER.raw_decode(decoded)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise MalformedTokenError("token is not valid JSON (nor base64 of JSON)") from None
+    if end != len(decoded):
+        raise MalformedTokenError("token is not valid JSON (nor base64 of JSON)")
+    return value
 
 
 def _payment_data_from(value: Any, *, depth: int) -> PaymentToken:
@@ -346,6 +351,9 @@ def _decode_base64(
     return decoded
 
 
+_PADDING = ("=", ord("="))  # the last item of a str, of bytes
+
+
 def _canonical_ending(raw: bytes | str, decoded: bytes) -> bool:
     """Strict mode still accepts padding after a whole group ("QUJD====") and unused bits
     that are not zero ("QR=="): the text must be the one encoding of what it decodes to.
@@ -353,7 +361,7 @@ def _canonical_ending(raw: bytes | str, decoded: bytes) -> bool:
     last group without padding."""
     if len(raw) != (len(decoded) + 2) // 3 * 4:
         return False
-    if not decoded or raw[-1:] not in ("=", b"="):
+    if not decoded or raw[-1] not in _PADDING:
         return True
     ending = binascii.b2a_base64(decoded[-(len(decoded) % 3 or 3) :], newline=False)
     return ending == (raw[-4:] if isinstance(raw, bytes) else raw[-4:].encode("ascii"))
