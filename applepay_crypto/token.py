@@ -12,7 +12,6 @@ import binascii
 import functools
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,7 +43,6 @@ _ALLOWED_HEADER_FIELDS = {
     for version, fields in _HEADER_FIELDS.items()
 }
 
-_HEX = re.compile(r"(?:[0-9a-fA-F]{2})+")
 #: paymentData nested in a PKPaymentToken inside an Apple Pay JS payment, each level
 #: possibly a base64 or JSON string: a handful of levels is every real shape.
 _MAX_NESTING = 6
@@ -284,10 +282,10 @@ def _validate_payment_data(doc: Mapping[str, Any]) -> PaymentToken:
     public_key_hash = _decode_base64_field(header, "publicKeyHash", "header.publicKeyHash")
     if len(public_key_hash) != 32:
         raise MalformedTokenError("header.publicKeyHash is not a 32-byte SHA-256 hash")
-    transaction_id = _hex_field(header, "transactionId")
+    transaction_id, _ = _hex_field(header, "transactionId")
     application_data = None
     if "applicationData" in header:
-        application_data = bytes.fromhex(_hex_field(header, "applicationData"))
+        _, application_data = _hex_field(header, "applicationData")
     material_field = _HEADER_FIELDS[version][0]
     material = _decode_base64_field(header, material_field, f"header.{material_field}")
     if not material:
@@ -438,8 +436,13 @@ else:  # pragma: no cover - exercised on 3.10 only
     _strict_a2b_base64 = _a2b_base64_canonical
 
 
-def _hex_field(header: Mapping[str, Any], name: str) -> str:
+def _hex_field(header: Mapping[str, Any], name: str) -> tuple[str, bytes]:
+    """The field's text and bytes. unhexlify is strict: pairs of hex digits only, no
+    whitespace (bytes.fromhex would skip spaces)."""
     value = header[name]
-    if not isinstance(value, str) or not _HEX.fullmatch(value):
-        raise MalformedTokenError(f"header.{name} is not an even-length hex string")
-    return value
+    try:
+        if isinstance(value, str) and value:
+            return value, binascii.unhexlify(value)
+    except ValueError:  # binascii.Error, or non-ASCII text
+        pass
+    raise MalformedTokenError(f"header.{name} is not an even-length hex string")
