@@ -198,7 +198,9 @@ class _Layout:
     """A known signature layout: fixed byte runs and the three variable value regions."""
 
     size: int
-    fixed: tuple[tuple[int, int, bytes], ...]
+    #: The bytes outside the three variable regions, run by run, and where each starts.
+    fixed_runs: tuple[bytes, ...]
+    fixed_starts: tuple[int, ...]
     signing_time: tuple[int, int]
     message_digest: tuple[int, int]
     signature: tuple[int, int]
@@ -210,8 +212,8 @@ class _Layout:
         if len(signature) != self.size:
             return False
         # startswith at an offset compares in place, without slicing; with the size fixed,
-        # each fixed run must then equal its bytes exactly.
-        return all(signature.startswith(expected, start) for start, _, expected in self.fixed)
+        # each fixed run must then equal its bytes exactly. map and all run in C.
+        return all(map(signature.startswith, self.fixed_runs, self.fixed_starts))
 
     def read(self, signature: bytes) -> SignedData:
         time_start, time_end = self.signing_time
@@ -300,14 +302,15 @@ class LayoutCache:
         variable = sorted(
             (regions["signing_time"], regions["message_digest"], regions["signature"])
         )
-        fixed, cursor = [], 0
+        starts, ends = [0], []
         for start, end in variable:
-            fixed.append((cursor, start, signature[cursor:start]))
-            cursor = end
-        fixed.append((cursor, len(signature), signature[cursor:]))
+            ends.append(start)
+            starts.append(end)
+        ends.append(len(signature))
         layout = _Layout(
             size=len(signature),
-            fixed=tuple(fixed),
+            fixed_runs=tuple(signature[start:end] for start, end in zip(starts, ends, strict=True)),
+            fixed_starts=tuple(starts),
             signing_time=regions["signing_time"],
             message_digest=regions["message_digest"],
             signature=regions["signature"],
@@ -319,7 +322,11 @@ class LayoutCache:
             return  # the fast read must give what the full parse gave, or it is not used
         with self._lock:
             bucket = self._layouts.setdefault(len(signature), [])
-            if any(existing.fixed == layout.fixed for existing in bucket):
+            if any(
+                (existing.fixed_runs, existing.fixed_starts)
+                == (layout.fixed_runs, layout.fixed_starts)
+                for existing in bucket
+            ):
                 return
             bucket.append(layout)
             self._count += 1

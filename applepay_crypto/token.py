@@ -195,11 +195,13 @@ def _name(key: object) -> str:
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise MalformedTokenError(f"token JSON repeats the key {key[:40]!r}")
-        result[key] = value
+    result = dict(pairs)  # in C; a repeated key makes it shorter than the pairs
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise MalformedTokenError(f"token JSON repeats the key {key[:40]!r}")
+            seen.add(key)
     return result
 
 
@@ -349,20 +351,27 @@ def _decode_base64(
     return decoded
 
 
-_PADDING = ("=", ord("="))  # the last item of a str, of bytes
-
-
 def _canonical_ending(raw: bytes | str, decoded: bytes) -> bool:
     """Strict mode still accepts padding after a whole group ("QUJD====") and unused bits
     that are not zero ("QR=="): the text must be the one encoding of what it decodes to.
     Every group but the last is canonical once strict decoding accepted it, and so is a
-    last group without padding."""
+    last group without padding; with padding, the character before it carries unused
+    bits, which must be zero."""
     if len(raw) != (len(decoded) + 2) // 3 * 4:
         return False
-    if not decoded or raw[-1] not in _PADDING:
+    if not raw:
         return True
-    ending = binascii.b2a_base64(decoded[-(len(decoded) % 3 or 3) :], newline=False)
-    return ending == (raw[-4:] if isinstance(raw, bytes) else raw[-4:].encode("ascii"))
+    end = raw[-3:] if isinstance(raw, str) else raw[-3:].decode("latin-1")
+    if end[2] != "=":
+        return True
+    if end[1] == "=":  # one byte in the last group: 4 unused bits
+        return end[0] in _NO_LOW_4_BITS
+    return end[1] in _NO_LOW_2_BITS  # two bytes: 2 unused bits
+
+
+#: Base64 digits whose value is a multiple of 16, of 4.
+_NO_LOW_4_BITS = frozenset("AQgw")
+_NO_LOW_2_BITS = frozenset("AEIMQUYcgkosw048")
 
 
 class Base64Prefixes:

@@ -289,3 +289,19 @@ class TestBase64Prefixes:
         decoder = Base64Prefixes(size=2, min_prefix=8)
         for head, tail in inputs:
             assert self.memo(decoder, head + tail) == self.strict(head + tail)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=40))
+def test_canonical_base64_of_any_bytes_is_accepted(raw: bytes) -> None:
+    assert _decode_base64(base64.b64encode(raw).decode(), "data") == raw
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet="AQRgwxB/+0=", min_size=1, max_size=12))
+def test_only_the_canonical_encoding_is_accepted(text: str) -> None:
+    try:
+        decoded = _decode_base64(text, "data")
+    except MalformedTokenError:
+        return
+    assert base64.b64encode(decoded).decode() == text
