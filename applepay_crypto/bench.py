@@ -2,8 +2,8 @@
 
 Every figure is a ratio measured in one run on one machine, because shared machines are
 noisy: the *floor* (the primitives alone, through ``cryptography``, on the same tokens)
-and the full verified decryption are timed in alternating rounds; the ratio is the median
-of the rounds' ratios, the microseconds the best round of each.
+and the full verified decryption are timed in alternating rounds; each figure is a median
+over the rounds, and each ratio the median of the rounds' own ratios.
 
 - EC_v1 floor: one P-256 ECDH, one ECDSA-P256 verification, one AES-256-GCM decryption.
 - RSA_v1 floor: one RSA-2048 OAEP decryption, the signature verification Apple's RSA_v1
@@ -194,7 +194,7 @@ def measure_warm(version: str, *, tokens: int, rounds: int) -> dict[str, Any]:
             run()
             rounds_taken[name].append(time.perf_counter() - started)
     full_us, floor_us, bare_us = (
-        min(rounds_taken[name]) / tokens * 1e6 for name in ("full", "floor", "bare")
+        statistics.median(rounds_taken[name]) / tokens * 1e6 for name in ("full", "floor", "bare")
     )
     return {
         "tokens_per_second": round(1e6 / full_us),
@@ -209,8 +209,8 @@ def measure_warm(version: str, *, tokens: int, rounds: int) -> dict[str, Any]:
 
 def _median_ratio(measured: list[float], floor: list[float]) -> float:
     """The median over rounds of each round's ratio: the two timings of a round are
-    seconds apart, so a machine that speeds up or slows down during the run (a shared
-    host does) moves both; the best of each, taken from different rounds, would not."""
+    milliseconds apart, so a machine that speeds up or slows down during the run (a shared
+    host does) moves both; figures taken from different rounds would not."""
     return round(statistics.median(m / f for m, f in zip(measured, floor, strict=True)), 3)
 
 
