@@ -224,11 +224,16 @@ def _worker_main(connection: Connection, config: BatchConfig) -> None:
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         pass
     except ApplePayError as exc:  # configuration that fails in the worker (a replay guard)
-        connection.send(("error", exc.code, exc.message))
+        _last_word(connection, ("error", exc.code, exc.message))
     except Exception as exc:  # a bug: its type only, as its text may hold token data
-        connection.send(("crash", type(exc).__name__, ""))
+        _last_word(connection, ("crash", type(exc).__name__, ""))
     finally:
         connection.close()
+
+
+def _last_word(connection: Connection, message: tuple[str, str, str]) -> None:
+    with contextlib.suppress(OSError):  # the parent may be gone already
+        connection.send(message)
 
 
 class _Workers:
@@ -284,6 +289,10 @@ class _Workers:
                 if block is None:
                     exhausted = True
                     break
+                if not block:  # nothing to decrypt (and b"" tells a worker to stop)
+                    done[sent] = (b"", [])
+                    sent += 1
+                    continue
                 connection = idle.pop()
                 _send(connection, block)
                 busy[connection] = sent

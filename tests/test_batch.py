@@ -207,3 +207,11 @@ def test_a_worker_gone_before_its_first_block_still_reports_why(authority, ec_me
         with pytest.raises(ReplayGuardUnavailableError, match="refused the connection"):
             list(pool.decrypt([block] * 4))
     assert not multiprocessing.active_children()
+
+
+def test_empty_blocks_keep_their_place(authority, ec_merchant, rsa_merchant, lines) -> None:
+    cfg = config(authority, ec_merchant, rsa_merchant)
+    blocks = [(lines[1][0] + "\n").encode(), b"", (lines[2][0] + "\n").encode(), b""]
+    results = list(decrypt_blocks(blocks, cfg, workers=2))
+    assert [codes for _, codes in results] == [[None], [], [None], []]
+    assert results == list(decrypt_blocks(blocks, cfg, workers=1))
