@@ -215,3 +215,11 @@ def test_empty_blocks_keep_their_place(authority, ec_merchant, rsa_merchant, lin
     results = list(decrypt_blocks(blocks, cfg, workers=2))
     assert [codes for _, codes in results] == [[None], [], [None], []]
     assert results == list(decrypt_blocks(blocks, cfg, workers=1))
+
+
+def test_error_classes_are_found_by_code() -> None:
+    from applepay_crypto.errors import ApplePayError, MalformedTokenError, error_class
+
+    assert error_class("malformed_token") is MalformedTokenError
+    assert error_class("replay_guard_unavailable") is ReplayGuardUnavailableError  # a subclass elsewhere
+    assert error_class("no_such_code") is ApplePayError
