@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from . import ec_v1, rsa_v1
 from ._frozen import build
-from .errors import ConfigurationError, ReplayedTransactionError
+from .errors import ConfigurationError, ReplayedTransactionError, TagMismatchError
 from .keys import Keyring, MerchantKey
 from .payment_data import PaymentData
 from .replay import ReplayGuard
@@ -130,7 +130,10 @@ class TokenDecryptor:
         parsed = parse_token(token)
         verified = self.verifier.verify(parsed, now=now) if self.verifier is not None else None
         key = self.keyring.find(parsed.public_key_hash, version=parsed.version)
-        plaintext = _decrypt_payload(parsed, key)
+        try:
+            plaintext = _decrypt_payload(parsed, key)
+        except TagMismatchError as exc:
+            raise _explain_tag_mismatch(parsed, verified=verified is not None) from exc.__cause__
         payment_data = PaymentData.from_json(plaintext)
         guard = replay_guard if replay_guard is not None else self.replay_guard
         if guard is not None:
@@ -139,7 +142,7 @@ class TokenDecryptor:
             # Recorded only once the token decrypts: a token refused for a fixable reason
             # (a key missing from the keyring) can be retried; of concurrent duplicates,
             # exactly one passes the atomic check.
-            if guard.seen(parsed.transaction_id.lower(), verified.signing_time):
+            if guard.seen(parsed.transaction_id, verified.signing_time):  # lower case already
                 raise ReplayedTransactionError(
                     f"transactionId {parsed.transaction_id} was already processed: replay"
                 )
@@ -153,6 +156,31 @@ class TokenDecryptor:
             signing_time=verified.signing_time if verified is not None else None,
             payment_data=payment_data,
         )
+
+
+def _explain_tag_mismatch(token: PaymentToken, *, verified: bool) -> TagMismatchError:
+    """Review (#11): altered data and a wrongly restored key fail the same AES-GCM tag. A
+    verified signature covers the data, so then the key is wrong; without one (``--no-verify``)
+    altered data is as likely, and blaming the merchant id would send the merchant the wrong
+    way."""
+    if not verified:
+        return TagMismatchError(
+            "AES-GCM rejected the data (tag mismatch). The signature was not checked, so the "
+            "data may have been altered; otherwise the key was restored wrongly (the merchant "
+            "id or the payment processing key is not the one the token was made for). Verify "
+            "the signature to tell the two apart."
+        )
+    if token.version == "RSA_v1":
+        return TagMismatchError(
+            "AES-GCM rejected the data (tag mismatch) with the unwrapped key, although Apple's "
+            "signature over it verified: the wrappedKey was not made for this key"
+        )
+    return TagMismatchError(
+        "AES-GCM rejected the data (tag mismatch), although Apple's signature over it verified: "
+        "the key was restored wrongly. Check that the merchant id is the one of the payment "
+        "processing certificate (its SHA-256 is used, not the string) and that the key is the "
+        "payment processing key."
+    )
 
 
 def _warm_up(key: MerchantKey) -> None:

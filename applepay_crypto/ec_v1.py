@@ -7,12 +7,13 @@ key = SHA-256(00000001 || Z || 0x0D || "id-aes256-GCM" || "Apple" || SHA-256(mer
 from __future__ import annotations
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 
-from .errors import DecryptionFailedError, MalformedTokenError
+from .errors import MalformedTokenError, TagMismatchError
+from .token import EC_V1_EPHEMERAL_KEY_BYTES, EC_V1_EPHEMERAL_KEY_PREFIX
 
 __all__ = ["KDF_OTHER_INFO_PREFIX", "decrypt", "derive_symmetric_key", "shared_secret"]
 
@@ -22,26 +23,26 @@ KDF_OTHER_INFO_PREFIX = b"\x0did-aes256-GCM" + b"Apple"
 ZERO_IV = bytes(16)
 #: SubjectPublicKeyInfo of a P-256 key (id-ecPublicKey, prime256v1) up to its BIT STRING
 #: contents' unused-bits byte: what precedes the 65-byte point in every Apple token.
-P256_SPKI_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d030107034200")
+P256_SPKI_PREFIX = EC_V1_EPHEMERAL_KEY_PREFIX[:-1]
 _P256 = ec.SECP256R1()
 _ECDH = ec.ECDH()
 
 
 def load_ephemeral_public_key(der: bytes) -> ec.EllipticCurvePublicKey:
-    """header.ephemeralPublicKey: DER SubjectPublicKeyInfo of a P-256 point.
+    """header.ephemeralPublicKey: DER SubjectPublicKeyInfo of an uncompressed P-256 point.
 
-    Apple's shape (the fixed prefix and an uncompressed point) is read as the point itself;
-    cryptography checks that it lies on the curve. Any other encoding takes the general
-    SubjectPublicKeyInfo reader."""
+    Only Apple's shape (the fixed prefix and the point, 91 bytes) is accepted: review (#11),
+    a variable-length encoding would let bytes move between the key and the data under the
+    same messageDigest. cryptography checks that the point lies on the curve."""
+    if len(der) != EC_V1_EPHEMERAL_KEY_BYTES or not der.startswith(EC_V1_EPHEMERAL_KEY_PREFIX):
+        raise MalformedTokenError(
+            "header.ephemeralPublicKey is not a P-256 public key in Apple's form (DER "
+            "SubjectPublicKeyInfo of an uncompressed point, 91 bytes)"
+        )
     try:
-        if len(der) == 91 and der.startswith(P256_SPKI_PREFIX):
-            return ec.EllipticCurvePublicKey.from_encoded_point(_P256, der[26:])
-        key = serialization.load_der_public_key(der)
+        return ec.EllipticCurvePublicKey.from_encoded_point(_P256, der[26:])
     except (ValueError, TypeError):
-        raise MalformedTokenError("header.ephemeralPublicKey is not a valid public key") from None
-    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise MalformedTokenError("header.ephemeralPublicKey is not a P-256 key")
-    return key
+        raise MalformedTokenError("header.ephemeralPublicKey is not a point on P-256") from None
 
 
 def shared_secret(private_key: ec.EllipticCurvePrivateKey, ephemeral_public_key: bytes) -> bytes:
@@ -68,8 +69,10 @@ def decrypt(
     try:
         return AESGCM(key).decrypt(ZERO_IV, data, None)
     except InvalidTag:
-        raise DecryptionFailedError(
-            "AES-GCM rejected the data (tag mismatch): the key was restored wrongly. Check that "
-            "the merchant id is the one of the payment processing certificate (its SHA-256 is "
-            "used, not the string) and that the key is the payment processing key."
+        # Altered data and a wrongly restored key (wrong merchant id or key) fail the same
+        # tag: only a verified signature tells them apart (TokenDecryptor says which).
+        raise TagMismatchError(
+            "AES-GCM rejected the data (tag mismatch): the data was altered, or the key was "
+            "restored wrongly (the merchant id or the payment processing key is not the one "
+            "the token was made for)"
         ) from None

@@ -20,6 +20,7 @@ __all__ = [
     "ReplayedTransactionError",
     "SignatureInvalidError",
     "SigningTimeOutOfWindowError",
+    "TagMismatchError",
     "TrustRootMissingError",
     "UnsupportedVersionError",
     "UntrustedRootError",
@@ -89,6 +90,12 @@ class DecryptionFailedError(ApplePayError):
     """The symmetric key could not be restored or AES-GCM rejected the ciphertext."""
 
     code = "decryption_failed"
+
+
+class TagMismatchError(DecryptionFailedError):
+    """AES-GCM rejected the data: altered data, or a key restored wrongly. Same code as
+    :class:`DecryptionFailedError`; the decryptor words the message by whether Apple's
+    signature over the data was verified (review #11)."""
 
 
 class ReplayedTransactionError(ApplePayError):

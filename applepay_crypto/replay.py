@@ -69,7 +69,8 @@ class ReplayGuard(Protocol):
     def seen(self, transaction_id: str, signing_time: dt.datetime) -> bool:
         """Atomically: ``True`` if ``transaction_id`` was recorded before, else record it
         (with ``signing_time``, so it can be forgotten once the window has passed) and
-        return ``False``."""
+        return ``False``. The guards of this package compare ids in lower case (the
+        decryptor passes them so already); a custom guard should do the same."""
         ...
 
 
@@ -151,6 +152,7 @@ class MemoryReplayGuard:
         self._lock = threading.Lock()
 
     def seen(self, transaction_id: str, signing_time: dt.datetime) -> bool:
+        transaction_id = transaction_id.lower()  # review (#11): one key per signed id
         now = _aware(self.clock())
         expiry = replay_expiry(
             transaction_id, signing_time, now=now, window=self.window, margin=self.margin
@@ -300,6 +302,7 @@ class SQLiteReplayGuard:
         return conn
 
     def seen(self, transaction_id: str, signing_time: dt.datetime) -> bool:
+        transaction_id = transaction_id.lower()  # review (#11): one key per signed id
         now = _aware(self.clock())
         expiry = replay_expiry(
             transaction_id, signing_time, now=now, window=self.window, margin=self.margin

@@ -121,6 +121,7 @@ class RedisReplayGuard:
             ) from None
 
     def seen(self, transaction_id: str, signing_time: dt.datetime) -> bool:
+        transaction_id = transaction_id.lower()  # review (#11): one key per signed id
         now = _aware(self.clock())
         expiry = replay_expiry(
             transaction_id, signing_time, now=now, window=self.window, margin=self.margin

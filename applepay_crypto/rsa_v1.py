@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .errors import DecryptionFailedError
+from .errors import DecryptionFailedError, TagMismatchError
 
 __all__ = ["OAEP_PADDING", "decrypt", "unwrap_key"]
 
@@ -18,6 +18,13 @@ OAEP_PADDING = padding.OAEP(
 
 
 def unwrap_key(private_key: rsa.RSAPrivateKey, wrapped_key: bytes) -> bytes:
+    # Review (#11): the wrapped key is exactly one RSA block of this key, so its boundary
+    # with data (concatenated without a length under the messageDigest) cannot move.
+    if len(wrapped_key) != (private_key.key_size + 7) // 8:
+        raise DecryptionFailedError(
+            f"header.wrappedKey is {len(wrapped_key)} bytes; this {private_key.key_size}-bit "
+            f"key wraps to {(private_key.key_size + 7) // 8}"
+        )
     try:
         key = private_key.decrypt(wrapped_key, OAEP_PADDING)
     except ValueError:
@@ -34,4 +41,9 @@ def decrypt(data: bytes, wrapped_key: bytes, private_key: rsa.RSAPrivateKey) -> 
     try:
         return AESGCM(unwrap_key(private_key, wrapped_key)).decrypt(ZERO_IV, data, None)
     except InvalidTag:
-        raise DecryptionFailedError("AES-GCM rejected the data (tag mismatch)") from None
+        # The key unwrapped (OAEP checks its own integrity): the data is not the data
+        # encrypted under it.
+        raise TagMismatchError(
+            "AES-GCM rejected the data (tag mismatch) with the unwrapped key: the data was "
+            "altered, or does not belong to this wrappedKey"
+        ) from None

@@ -21,6 +21,9 @@ from ._frozen import build
 from .errors import MalformedTokenError, UnsupportedVersionError
 
 __all__ = [
+    "EC_V1_EPHEMERAL_KEY_BYTES",
+    "EC_V1_EPHEMERAL_KEY_PREFIX",
+    "HEX_FIELD_BYTES",
     "MAX_TOKEN_BYTES",
     "SUPPORTED_VERSIONS",
     "PaymentToken",
@@ -60,6 +63,11 @@ class PaymentToken:
     ephemeral_public_key: bytes | None = None
     wrapped_key: bytes | None = None
     application_data: bytes | None = None
+
+    def __post_init__(self) -> None:
+        # parse_token builds tokens without __init__ and lowers the id itself; a token made
+        # by hand gets the same single spelling (review #11).
+        object.__setattr__(self, "transaction_id", self.transaction_id.lower())
 
     @property
     def key_material(self) -> bytes:
@@ -284,13 +292,17 @@ def _validate_payment_data(doc: Mapping[str, Any]) -> PaymentToken:
     public_key_hash = _decode_base64_field(header, "publicKeyHash", "header.publicKeyHash")
     if len(public_key_hash) != 32:
         raise MalformedTokenError("header.publicKeyHash is not a 32-byte SHA-256 hash")
+    # Review (#11): the messageDigest concatenates the fields without lengths, so every
+    # field's width is fixed here; bytes cannot move from one field into another.
     transaction_id, _ = _hex_field(header, "transactionId")
     application_data = None
     if "applicationData" in header:
         _, application_data = _hex_field(header, "applicationData")
     material_field = _HEADER_FIELDS[version][0]
     material = _decode_base64_field(header, material_field, f"header.{material_field}")
-    if not material:
+    if version == "EC_v1":
+        _check_ephemeral_key_shape(material)
+    elif not material:
         raise MalformedTokenError(f"header.{material_field} is empty")
     ephemeral = material if version == "EC_v1" else None
     wrapped = material if version == "RSA_v1" else None
@@ -438,13 +450,46 @@ else:  # pragma: no cover - exercised on 3.10 only
     _strict_a2b_base64 = functools.partial(base64.b64decode, validate=True)
 
 
+#: header.transactionId and header.applicationData are 32 bytes: every real transactionId
+#: is, and Apple documents applicationData as a SHA-256 hash.
+HEX_FIELD_BYTES = 32
+_HEX_FIELD_DIGITS = 2 * HEX_FIELD_BYTES
+
+
 def _hex_field(header: Mapping[str, Any], name: str) -> tuple[str, bytes]:
-    """The field's text and bytes. unhexlify is strict: pairs of hex digits only, no
-    whitespace (bytes.fromhex would skip spaces)."""
+    """The field's text in lower case and its bytes: exactly 64 hex digits (32 bytes).
+
+    Review (#11): a free length let the bytes at the end of a genuine transactionId move
+    into a new applicationData (or the reverse) under the same digest: one signed token,
+    many transaction ids. Lower case: one signed value has one spelling, so an idempotency
+    key or replay-guard key taken from it is the same however the token spelled it.
+    unhexlify is strict: pairs of hex digits only, no whitespace."""
     value = header[name]
     try:
-        if isinstance(value, str) and value:
-            return value, binascii.unhexlify(value)
+        if isinstance(value, str) and len(value) == _HEX_FIELD_DIGITS:
+            return value.lower(), binascii.unhexlify(value)
     except ValueError:  # binascii.Error, or non-ASCII text
         pass
-    raise MalformedTokenError(f"header.{name} is not an even-length hex string")
+    raise MalformedTokenError(
+        f"header.{name} is not {_HEX_FIELD_DIGITS} hex digits ({HEX_FIELD_BYTES} bytes)"
+    )
+
+
+#: DER SubjectPublicKeyInfo of a P-256 key (id-ecPublicKey, prime256v1) up to the BIT
+#: STRING's unused-bits byte, then 0x04 (uncompressed point): Apple's ephemeralPublicKey is
+#: this prefix and the point's 64 bytes, 91 bytes in all, in every token.
+EC_V1_EPHEMERAL_KEY_PREFIX = bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d03010703420004")
+EC_V1_EPHEMERAL_KEY_BYTES = 91
+
+
+def _check_ephemeral_key_shape(material: bytes) -> None:
+    """Review (#11): one fixed shape, so the key material's end is fixed too (the digest
+    concatenates it with data without a length). Whether the point lies on the curve is
+    ec_v1's to check, at decryption."""
+    if len(material) != EC_V1_EPHEMERAL_KEY_BYTES or not material.startswith(
+        EC_V1_EPHEMERAL_KEY_PREFIX
+    ):
+        raise MalformedTokenError(
+            "header.ephemeralPublicKey is not a P-256 public key in Apple's form (DER "
+            "SubjectPublicKeyInfo of an uncompressed point, 91 bytes)"
+        )
