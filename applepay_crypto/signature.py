@@ -165,6 +165,14 @@ def check_certificate_oids(
 def _check_certificate_oids(
     leaf: x509.Certificate, others: list[x509.Certificate]
 ) -> x509.Certificate:
+    if len(others) != 1:
+        # Review (#11): Apple's signature carries exactly the signer and its intermediate;
+        # any other certificate could only make the intermediate ambiguous.
+        raise CertificateInvalidError(
+            f"the signature carries {len(others) + 1} certificates; Apple's carries exactly two, "
+            "the signing certificate and its intermediate",
+            step="1.a OIDs",
+        )
     if not _has_extension(leaf, LEAF_OID):
         raise CertificateInvalidError(
             f"the signing certificate lacks Apple's leaf extension {LEAF_OID.dotted_string}",

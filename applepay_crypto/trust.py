@@ -39,6 +39,7 @@ __all__ = [
     "ROOT_ENV_VAR",
     "TrustStore",
     "ValidatedChain",
+    "check_apple_path",
     "check_valid_at",
     "install_apple_root",
     "load_apple_root",
@@ -220,7 +221,11 @@ class TrustStore:
     ) -> ValidatedChain:
         """Steps 1.b and 1.c: ``leaf`` chains to a trusted root and is valid at ``at``.
 
-        Returns the chain (``.certificates``: leaf first, root last).
+        Apple's shape only: ``intermediates`` is the one intermediate that passed step 1.a,
+        and the validated path must be exactly leaf -> that intermediate -> a trusted root
+        (review #11: a path the validator finds around it, e.g. a leaf issued directly by
+        the root, is refused). Returns the chain (``.certificates``: leaf, intermediate,
+        root); what is cached has passed the same checks.
         """
         key = (leaf.public_bytes(_DER), *(c.public_bytes(_DER) for c in intermediates))
         with self._lock:
@@ -249,6 +254,12 @@ class TrustStore:
             .extension_policies(ca_policy=_CA_POLICY, ee_policy=_EE_POLICY)
             .build_client_verifier()
         )
+        if len(intermediates) != 1:
+            raise CertificateInvalidError(
+                f"{len(intermediates)} intermediate certificates given; Apple's chain has "
+                "exactly one between the signing certificate and the root",
+                step="1.c chain",
+            )
         try:
             verified = verifier.verify(leaf, list(intermediates))
         except verification.VerificationError as exc:
@@ -262,7 +273,9 @@ class TrustStore:
                 f"the certificate chain is not valid at signing time {at.isoformat()}: {exc}",
                 step="1.c chain",
             ) from None
-        return tuple(verified.chain)
+        chain = tuple(verified.chain)
+        check_apple_path(chain, leaf, intermediates[0])
+        return chain
 
     def _reaches_a_root(
         self, leaf: x509.Certificate, intermediates: Sequence[x509.Certificate]
@@ -279,12 +292,81 @@ class TrustStore:
         return False
 
 
+def check_apple_path(
+    chain: Sequence[x509.Certificate], leaf: x509.Certificate, intermediate: x509.Certificate
+) -> None:
+    """Review (#11), class 2: the validated path is exactly leaf -> the intermediate that
+    passed step 1.a -> a trusted root. Without this, a leaf issued directly by the root
+    next to a self-signed look-alike carrying Apple's intermediate OID was accepted with a
+    two-certificate path: the OID check and the path looked at different certificates."""
+    ders = [cert.public_bytes(_DER) for cert in chain]
+    if (
+        len(chain) != 3
+        or ders[0] != leaf.public_bytes(_DER)
+        or ders[1] != intermediate.public_bytes(_DER)
+    ):
+        raise CertificateInvalidError(
+            f"the validated path is {' -> '.join(map(_describe, chain))}: Apple's is exactly "
+            "the signing certificate -> the intermediate carrying Apple's OID -> the root",
+            step="1.c chain",
+        )
+
+
 _DER = serialization.Encoding.DER
+_AGNOSTIC = verification.Criticality.AGNOSTIC
+
+
+class UnfitCertificateError(ValueError):
+    """A certificate's basicConstraints or keyUsage does not fit its place in the path."""
+
+
+# Review (#11), class 3: what Apple's certificates carry (every real token on record):
+# the signing certificate is an end entity (basicConstraints CA:FALSE) with keyUsage
+# digitalSignature; the intermediate is a CA (CA:TRUE) with keyCertSign.
+def _end_entity_is_not_a_ca(
+    _policy: verification.Policy, _cert: x509.Certificate, ext: x509.BasicConstraints | None
+) -> None:
+    if ext is not None and ext.ca:
+        raise UnfitCertificateError(
+            "the signing certificate is a CA (basicConstraints CA:TRUE); Apple's is an end entity"
+        )
+
+
+def _end_entity_signs(
+    _policy: verification.Policy, _cert: x509.Certificate, ext: x509.KeyUsage
+) -> None:
+    if not ext.digital_signature or ext.key_cert_sign:
+        raise UnfitCertificateError(
+            "the signing certificate's keyUsage is not Apple's (digitalSignature, and not "
+            "keyCertSign)"
+        )
+
+
+def _ca_is_a_ca(
+    _policy: verification.Policy, _cert: x509.Certificate, ext: x509.BasicConstraints
+) -> None:
+    if not ext.ca:
+        raise UnfitCertificateError("an issuing certificate is not a CA (basicConstraints)")
+
+
+def _ca_signs_certificates(
+    _policy: verification.Policy, _cert: x509.Certificate, ext: x509.KeyUsage
+) -> None:
+    if not ext.key_cert_sign:
+        raise UnfitCertificateError("an issuing certificate's keyUsage lacks keyCertSign")
+
+
 # Apple's certificates are not Web PKI server certificates: keep RFC 5280 path checks
-# (signatures, names, validity, basicConstraints on CAs) without Web PKI's extension rules.
-# Apple's own OIDs are checked separately (step 1.a), as cryptography's policies cannot
-# name unknown extensions.
-_CA_POLICY = verification.ExtensionPolicy.permit_all().require_present(
-    x509.BasicConstraints, verification.Criticality.AGNOSTIC, None
+# (signatures, names, validity) and Apple's shape above, without Web PKI's other extension
+# rules. Apple's own OIDs are checked separately (step 1.a), as cryptography's policies
+# cannot name unknown extensions.
+_CA_POLICY = (
+    verification.ExtensionPolicy.permit_all()
+    .require_present(x509.BasicConstraints, _AGNOSTIC, _ca_is_a_ca)
+    .require_present(x509.KeyUsage, _AGNOSTIC, _ca_signs_certificates)
 )
-_EE_POLICY = verification.ExtensionPolicy.permit_all()
+_EE_POLICY = (
+    verification.ExtensionPolicy.permit_all()
+    .may_be_present(x509.BasicConstraints, _AGNOSTIC, _end_entity_is_not_a_ca)
+    .require_present(x509.KeyUsage, _AGNOSTIC, _end_entity_signs)
+)

@@ -398,7 +398,7 @@ class TestEphemeralKey:
         ids=["zero-byte-point", "out-of-field", "truncated", "empty"],
     )
     def test_malformed_apple_shape(self, der: bytes) -> None:
-        with pytest.raises(MalformedTokenError, match="in Apple's form|not a point on P-256"):
+        with pytest.raises(MalformedTokenError, match=r"in Apple's form|not a point on P-256"):
             load_ephemeral_public_key(der)
 
     def test_other_curve_is_refused(self) -> None:

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from asn1crypto import cms, core
@@ -109,12 +109,16 @@ def mint(
     application_data: bytes | None = None,
     transaction_id: str | None = None,
     ephemeral_key: ec.EllipticCurvePrivateKey | None = None,
+    signer: CertifiedKey | None = None,
+    certificates: Sequence[x509.Certificate] | None = None,
 ) -> dict[str, Any]:
     """A ``paymentData`` JSON object encrypting ``payload`` to ``recipient``.
 
     ``application_data`` is the value for ``header.applicationData`` (Apple puts there the
     SHA-256 of the PKPaymentRequest's applicationData). ``merchant_id`` overrides the one
-    the recipient carries, e.g. to mint a token for the wrong merchant.
+    the recipient carries, e.g. to mint a token for the wrong merchant. ``signer`` and
+    ``certificates`` (the signature's certificate set, in order) replace the authority's
+    leaf and [leaf, intermediate]: chains of any shape (:mod:`.chains`).
     """
     plaintext = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
     public_key, id_hash = _resolve(recipient, merchant_id)
@@ -150,9 +154,10 @@ def mint(
     )
     signature = sign_detached(
         token.signed_content(),
-        signer=authority.leaf_for(version),
+        signer=signer or authority.leaf_for(version),
         intermediate=authority.intermediate,
         signing_time=signing_time or dt.datetime.now(dt.timezone.utc),
+        certificates=certificates,
     )
     return {"version": version, "data": _b64(data), "signature": _b64(signature), "header": header}
 
@@ -168,8 +173,11 @@ def sign_detached(
     signer: CertifiedKey,
     intermediate: CertifiedKey,
     signing_time: dt.datetime,
+    certificates: Sequence[x509.Certificate] | None = None,
 ) -> bytes:
-    """Detached CMS SignedData over ``content``, shaped like Apple's token signatures."""
+    """Detached CMS SignedData over ``content``, shaped like Apple's token signatures.
+
+    The certificate set is [signer, intermediate] unless ``certificates`` gives another."""
     is_ec = isinstance(signer.private_key, ec.EllipticCurvePrivateKey)
     signature_algorithm = "sha256_ecdsa" if is_ec else "sha256_rsa"
     attributes = cms.CMSAttributes(
@@ -231,8 +239,14 @@ def sign_detached(
                 _indefinite(0x30, core.ObjectIdentifier("1.2.840.113549.1.7.1").dump()),  # data
                 _indefinite(
                     0xA0,
-                    leaf_der,
-                    intermediate.certificate.public_bytes(serialization.Encoding.DER),
+                    *(
+                        (
+                            leaf_der,
+                            intermediate.certificate.public_bytes(serialization.Encoding.DER),
+                        )
+                        if certificates is None
+                        else (c.public_bytes(serialization.Encoding.DER) for c in certificates)
+                    ),
                 ),
                 cms.SignerInfos([signer_info]).dump(),
             ),

@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 from fuzz_support import fuzz_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
 from applepay_crypto import ApplePayError, MemoryReplayGuard, TokenDecryptor
-from applepay_crypto.signature import TokenVerifier
+from applepay_crypto.signature import INTERMEDIATE_OID, LEAF_OID, TokenVerifier
 from applepay_crypto.testing import TestAuthority, TestMerchant, mint, sample_payload
+from applepay_crypto.testing.chains import INTERMEDIATE, KEY_USAGES, LEAF, Profile, issue
 from applepay_crypto.token import parse_token
 
 SIGNED_AT = dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.timezone.utc)
@@ -195,11 +198,10 @@ def test_signature_only_residual_is_exactly_the_documented_one(
                 except ApplePayError:
                     continue
                 accepted.add((new_b, new_c))
+        # No applicationData: data's last 32 bytes become the id, the id applicationData.
+        # With it: the id joins data, applicationData becomes the id.
         size = len(genuine.content)
-        if genuine.application_data is None:
-            residual = (b - 32, b)  # data's last 32 bytes become the id, the id applicationData
-        else:
-            residual = (b + 32, size)  # the id joins data, applicationData becomes the id
+        residual = (b - 32, b) if genuine.application_data is None else (b + 32, size)
         assert accepted == {(b, c), residual}, genuine.token["version"]
 
 
@@ -222,3 +224,201 @@ def test_spellings_of_one_id_are_one_transaction(
         )
     # A guard asked directly keys on the lower-case id too.
     assert guard.seen(genuine.transaction_id.upper(), SIGNED_AT) is True
+
+
+# --- classes 2 and 3: chain shape and certificate fitness ---------------------------------
+
+_KU = frozenset
+APPLE_LEAF_KU = _KU({"digital_signature"})
+APPLE_CA_KU = _KU({"key_cert_sign", "crl_sign"})
+key_usages = st.none() | st.frozensets(st.sampled_from(KEY_USAGES), min_size=1)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One chain: the two profiles, who issued whom, and the signature's certificate list."""
+
+    leaf: Profile
+    leaf_issuer: str  # intermediate | root | junk
+    intermediate: Profile
+    intermediate_issuer: str  # root | junk | self
+    certificates: tuple[str, ...]  # leaf | intermediate | junk | root | extra, in order
+
+    def apple_shaped(self) -> bool:
+        """The oracle: exactly leaf -> OID intermediate -> root, each fit for its place."""
+        leaf, inter = self.leaf, self.intermediate
+        leaf_fit = (
+            leaf.marker == LEAF_OID
+            and leaf.ca is not True
+            and leaf.key_usage is not None
+            and "digital_signature" in leaf.key_usage
+            and "key_cert_sign" not in leaf.key_usage
+        )
+        intermediate_fit = (
+            inter.marker == INTERMEDIATE_OID
+            and inter.ca is True
+            and inter.key_usage is not None
+            and "key_cert_sign" in inter.key_usage
+        )
+        return (
+            sorted(self.certificates) == ["intermediate", "leaf"]
+            and self.leaf_issuer == "intermediate"
+            and self.intermediate_issuer == "root"
+            and leaf_fit
+            and intermediate_fit
+        )
+
+
+def profiles(apple: Profile, marker: Any) -> st.SearchStrategy[Profile]:
+    return st.builds(
+        Profile,
+        ca=st.sampled_from([apple.ca, None, not apple.ca]),
+        key_usage=st.just(apple.key_usage) | key_usages,
+        marker=st.sampled_from([marker, None]),
+    )
+
+
+@st.composite
+def shapes(draw: st.DrawFn, *, vary_shape: bool = True) -> Shape:
+    leaf = draw(profiles(LEAF, LEAF_OID))
+    intermediate = draw(profiles(INTERMEDIATE, INTERMEDIATE_OID))
+    if not vary_shape:
+        return Shape(leaf, "intermediate", intermediate, "root", ("leaf", "intermediate"))
+    certificates = ["leaf", "intermediate"]
+    extras = draw(st.lists(st.sampled_from(["junk", "root", "intermediate", "extra"]), max_size=2))
+    if draw(st.integers(0, 3)) == 0:
+        certificates.remove("intermediate")
+    certificates = draw(st.permutations([*certificates, *extras]))
+    return Shape(
+        leaf=leaf,
+        leaf_issuer=draw(st.sampled_from(["intermediate", "root", "junk"])),
+        intermediate=intermediate,
+        intermediate_issuer=draw(st.sampled_from(["root", "junk", "self"])),
+        certificates=tuple(certificates),
+    )
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name)])
+
+
+@dataclass
+class ChainLab:
+    authority: TestAuthority
+    merchant: TestMerchant
+    keys: dict[str, ec.EllipticCurvePrivateKey]
+
+    def mint(self, shape: Shape) -> dict[str, Any]:
+        root = self.authority.root
+        start = root.certificate.not_valid_before_utc
+        end = start + dt.timedelta(days=3650)
+        validity = {"not_before": start, "not_after": end}
+        # A self-signed look-alike of the root, carrying Apple's intermediate OID.
+        junk = issue(
+            INTERMEDIATE,
+            subject=root.certificate.subject,
+            issuer=None,
+            key=self.keys["junk"],
+            **validity,
+        )
+        issuers = {"root": root, "junk": junk, "self": None}
+        intermediate = issue(
+            shape.intermediate,
+            subject=_name("Test Application Integration CA - G3"),
+            issuer=issuers[shape.intermediate_issuer],
+            key=self.keys["intermediate"],
+            **validity,
+        )
+        leaf = issue(
+            shape.leaf,
+            subject=_name("ecc-smp-broker-sign_UC4-TEST"),
+            issuer={"intermediate": intermediate, **issuers}[shape.leaf_issuer],
+            key=self.keys["leaf"],
+            **validity,
+        )
+        extra = issue(
+            LEAF, subject=_name("unrelated"), issuer=root, key=self.keys["extra"], **validity
+        )
+        certs = {
+            "leaf": leaf,
+            "intermediate": intermediate,
+            "junk": junk,
+            "root": root,
+            "extra": extra,
+        }
+        return mint(
+            sample_payload(),
+            recipient=self.merchant,
+            authority=self.authority,
+            signing_time=SIGNED_AT,
+            signer=leaf,
+            certificates=[certs[name].certificate for name in shape.certificates],
+        )
+
+
+@pytest.fixture(scope="module")
+def lab(authority: TestAuthority, ec_merchant: TestMerchant) -> ChainLab:
+    keys = {
+        n: ec.generate_private_key(ec.SECP256R1())
+        for n in ("leaf", "intermediate", "junk", "extra")
+    }
+    return ChainLab(authority, ec_merchant, keys)
+
+
+def _verify_twice(lab: ChainLab, token: dict[str, Any]) -> list[str]:
+    """The outcome without caches, then again through the layout and chain caches."""
+    verifier = TokenVerifier(lab.authority.trust_store())
+    outcomes = []
+    for _ in range(2):
+        try:
+            verified = verifier.verify(parse_token(token), now=NOW)
+        except ApplePayError as exc:
+            outcomes.append(exc.code)
+        else:
+            assert len(verified.chain) == 3
+            assert verified.chain[2] == lab.authority.root.certificate
+            outcomes.append("accepted")
+    return outcomes
+
+
+def _check(lab: ChainLab, shape: Shape) -> None:
+    outcomes = _verify_twice(lab, lab.mint(shape))
+    assert outcomes[0] == outcomes[1], shape
+    if shape.apple_shaped():
+        assert outcomes[0] == "accepted", shape
+    else:
+        assert outcomes[0] in {"certificate_invalid", "untrusted_root"}, shape
+
+
+@fuzz_settings(150)
+@given(shapes())
+def test_accepted_iff_the_chain_is_apples_shape(lab: ChainLab, shape: Shape) -> None:
+    """Class 2 (and 3): over generated chains (leaf under the root, junk look-alikes of the
+    root with the intermediate OID, extra, duplicated and missing certificates, any order,
+    wrong issuers), a token verifies iff its path is exactly leaf -> the OID-checked
+    intermediate -> the trusted root, each certificate fit for its place."""
+    _check(lab, shape)
+
+
+@fuzz_settings(150)
+@given(shapes(vary_shape=False))
+def test_accepted_iff_leaf_signs_and_intermediate_is_a_ca(lab: ChainLab, shape: Shape) -> None:
+    """Class 3: every basicConstraints / keyUsage combination on the leaf and the
+    intermediate: only an end entity with digitalSignature under a CA with keyCertSign."""
+    _check(lab, shape)
+
+
+def test_the_reviewers_leaf_under_root_with_junk_is_refused(lab: ChainLab) -> None:
+    shape = Shape(LEAF, "root", INTERMEDIATE, "root", ("leaf", "junk"))
+    assert _verify_twice(lab, lab.mint(shape)) == ["certificate_invalid"] * 2
+
+
+def test_the_reviewers_ca_signer_is_refused(lab: ChainLab) -> None:
+    ca_leaf = Profile(ca=True, key_usage=_KU({"key_cert_sign"}), marker=LEAF_OID)
+    shape = Shape(ca_leaf, "intermediate", INTERMEDIATE, "root", ("leaf", "intermediate"))
+    assert _verify_twice(lab, lab.mint(shape)) == ["certificate_invalid"] * 2
+
+
+def test_apples_own_shape_is_accepted(lab: ChainLab) -> None:
+    shape = Shape(LEAF, "intermediate", INTERMEDIATE, "root", ("intermediate", "leaf"))
+    assert _verify_twice(lab, lab.mint(shape)) == ["accepted"] * 2
