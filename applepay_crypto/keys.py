@@ -40,6 +40,19 @@ __all__ = [
     "warn_if_exposed",
 ]
 
+# Review (#11), class 10: Apple's payment processing certificates name the merchant in a
+# common name "Apple Pay Payment Processing:<merchant id>", longer than X.520's 64
+# characters for a long merchant id. cryptography reads such names but warns ("Attribute's
+# length must be >= 1 and <= 64, but it was 68") each time this package reads the subject:
+# noise on stderr about Apple's certificate, nothing the user can act on. Silenced for
+# reads made by this package only (the warning names the reading module).
+warnings.filterwarnings(
+    "ignore",
+    message=r"Attribute's length must be >= \d+ and <= \d+, but it was \d+",
+    category=UserWarning,
+    module=r"applepay_crypto(\.|$)",
+)
+
 #: Payment processing certificate extension holding hex(SHA-256(merchant identifier)).
 MERCHANT_ID_OID = ObjectIdentifier("1.2.840.113635.100.6.32")
 

@@ -7,17 +7,25 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from fuzz_support import fuzz_settings
 from hypothesis import given
 from hypothesis import strategies as st
 
 from applepay_crypto import ApplePayError, MemoryReplayGuard, TokenDecryptor
+from applepay_crypto.cli import main
+from applepay_crypto.keys import save_private_key
 from applepay_crypto.signature import INTERMEDIATE_OID, LEAF_OID, TokenVerifier
 from applepay_crypto.testing import TestAuthority, TestMerchant, mint, sample_payload
 from applepay_crypto.testing.chains import INTERMEDIATE, KEY_USAGES, LEAF, Profile, issue
@@ -422,3 +430,129 @@ def test_the_reviewers_ca_signer_is_refused(lab: ChainLab) -> None:
 def test_apples_own_shape_is_accepted(lab: ChainLab) -> None:
     shape = Shape(LEAF, "intermediate", INTERMEDIATE, "root", ("intermediate", "leaf"))
     assert _verify_twice(lab, lab.mint(shape)) == ["accepted"] * 2
+
+
+# --- class 10: what real tokens and certificates showed -----------------------------------
+
+LONG_MERCHANT_ID = "merchant.com.example.long-identifier-39"  # CN of 68 characters
+
+
+def test_a_long_apple_common_name_prints_nothing(tmp_path: Path) -> None:
+    """Class 10a: Apple's payment processing certificate for a long merchant id has a
+    common name over X.520's 64 characters; cryptography warned on every read of it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    common_name = f"Apple Pay Payment Processing:{LONG_MERCHANT_ID}"
+    assert len(common_name) == 68
+    with pytest.warns(UserWarning, match="length must be"):  # cryptography, building it
+        subject = x509.Name(
+            [
+                x509.NameAttribute(x509.NameOID.USER_ID, LONG_MERCHANT_ID),
+                x509.NameAttribute(x509.NameOID.COMMON_NAME, common_name, _validate=False),
+            ]
+        )
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    save_private_key(key, tmp_path / "key.pem")
+    script = (
+        "from applepay_crypto.keys import MerchantKey\n"
+        "key = MerchantKey.load('key.pem', certificate='cert.pem')\n"
+        f"assert key.merchant_id == {LONG_MERCHANT_ID!r}\n"
+    )
+    library = subprocess.run(
+        [sys.executable, "-W", "default", "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert library.returncode == 0, library.stderr
+    assert library.stderr == ""
+    cli = subprocess.run(
+        [str(Path(sys.executable).parent / "applepay-crypto"), "cert", "inspect", "cert.pem"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert LONG_MERCHANT_ID in cli.stdout
+    assert "Attribute's length" not in cli.stderr + cli.stdout
+
+
+def _tampered(token: dict[str, Any]) -> dict[str, Any]:
+    raw = bytearray(base64.b64decode(token["data"]))
+    raw[5] ^= 0x01
+    return {**token, "data": _b64(bytes(raw))}
+
+
+@pytest.mark.parametrize("version", ["EC_v1", "RSA_v1"])
+def test_altered_data_without_verification_is_not_blamed_on_the_merchant_id(
+    version: str, authority: TestAuthority, ec_merchant: TestMerchant, rsa_merchant: TestMerchant
+) -> None:
+    """Class 10b: with verification off a GCM tag failure is most likely altered data;
+    the message says so (exact code decryption_failed), and does not send the merchant
+    after its merchant id."""
+    merchant = ec_merchant if version == "EC_v1" else rsa_merchant
+    token = mint(sample_payload(), recipient=merchant, authority=authority, version=version)
+    unverified = TokenDecryptor(merchant.merchant_key, verify_signature=False)
+    with pytest.raises(ApplePayError) as caught:
+        unverified.decrypt(_tampered(token))
+    assert caught.value.code == "decryption_failed"
+    assert "may have been altered" in caught.value.message
+    assert "Check that the merchant id" not in caught.value.message
+    # Verified, the same data is refused earlier, by the digest.
+    verified = TokenDecryptor(merchant.merchant_key, trust=authority.trust_store())
+    with pytest.raises(ApplePayError) as caught:
+        verified.decrypt(_tampered(token))
+    assert caught.value.code == "signature_invalid"
+
+
+def test_a_wrong_merchant_id_under_a_verified_signature_names_the_merchant_id(
+    authority: TestAuthority, ec_merchant: TestMerchant
+) -> None:
+    token = mint(
+        sample_payload(),
+        recipient=ec_merchant,
+        authority=authority,
+        merchant_id="merchant.com.someone.else",
+    )
+    decryptor = TokenDecryptor(ec_merchant.merchant_key, trust=authority.trust_store())
+    with pytest.raises(ApplePayError) as caught:
+        decryptor.decrypt(token)
+    assert caught.value.code == "decryption_failed"
+    assert "signature over it verified" in caught.value.message
+    assert "merchant id" in caught.value.message
+
+
+def test_cli_no_verify_reports_altered_data(
+    tmp_path: Path, authority: TestAuthority, ec_merchant: TestMerchant
+) -> None:
+    paths = ec_merchant.save(tmp_path)
+    token = mint(sample_payload(), recipient=ec_merchant, authority=authority)
+    (tmp_path / "token.json").write_text(json.dumps(_tampered(token)))
+    result = CliRunner().invoke(
+        main,
+        [
+            "decrypt",
+            str(tmp_path / "token.json"),
+            "--key",
+            str(paths["key"]),
+            "--cert",
+            str(paths["certificate"]),
+            "--no-verify",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 1
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "decryption_failed"
+    assert "may have been altered" in error["message"]
