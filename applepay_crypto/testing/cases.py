@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,8 +14,10 @@ from typing import Any
 from asn1crypto import cms
 from cryptography.hazmat.primitives.asymmetric import ec as ec_keys
 
+from ..signature import INTERMEDIATE_OID, LEAF_OID
 from ..token import MAX_TOKEN_BYTES
 from .authority import TestAuthority
+from .chains import INTERMEDIATE, LEAF, Profile, issue
 from .merchant import TestMerchant
 from .mint import ephemeral_key_with_leading_zero, mint
 from .payload import emv_payload, sample_payload
@@ -57,7 +60,8 @@ def _ok(token: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     return {
         "payment_data": payload,
         "version": token["version"],
-        "transaction_id": token["header"]["transactionId"],
+        # Review (#11): the id leaves the library in lower case, however it was spelled.
+        "transaction_id": token["header"]["transactionId"].lower(),
     }
 
 
@@ -65,6 +69,12 @@ def _flip_byte(b64: str, index: int) -> str:
     raw = bytearray(base64.b64decode(b64))
     raw[index] ^= 0x01
     return base64.b64encode(bytes(raw)).decode("ascii")
+
+
+def _flip_hex(text: str) -> str:
+    """The first byte's lowest bit flipped (overwriting it with "ff" is no change 1 time
+    in 256)."""
+    return format(int(text[:2], 16) ^ 0x01, "02x") + text[2:]
 
 
 def _flip_signature_value(signature_b64: str) -> str:
@@ -180,6 +190,14 @@ def positive_cases(world: World) -> Iterator[Case]:
         [ec],
         verify_at=SIGNED_AT + dt.timedelta(minutes=5),
     )
+    upper = _mint(world, payload, ec, transaction_id=secrets.token_hex(32).upper())
+    yield Case(
+        "ec-v1-upper-case-transaction-id",
+        "transactionId in upper case: accepted, reported in lower case",
+        upper,
+        _ok(upper, payload),
+        [ec],
+    )
     pk_token = {
         "paymentData": token,
         "paymentMethod": {"displayName": "Visa 1111", "network": "Visa", "type": "debit"},
@@ -243,13 +261,13 @@ def negative_cases(world: World) -> Iterator[Case]:
     yield tampered(
         "tamper-transaction-id",
         "one byte of header.transactionId changed",
-        lambda t: t["header"].update(transactionId="ff" + t["header"]["transactionId"][2:]),
+        lambda t: t["header"].update(transactionId=_flip_hex(t["header"]["transactionId"])),
         "signature_invalid",
     )
     yield tampered(
         "tamper-application-data",
         "one byte of header.applicationData changed",
-        lambda t: t["header"].update(applicationData="ff" + t["header"]["applicationData"][2:]),
+        lambda t: t["header"].update(applicationData=_flip_hex(t["header"]["applicationData"])),
         "signature_invalid",
         application_data=bytes(32),
     )
@@ -347,6 +365,9 @@ def negative_cases(world: World) -> Iterator[Case]:
         [ec],
     )
 
+    yield from _grammar_cases(world, payload)
+    yield from _chain_cases(world, payload)
+
     text = json.dumps(token)
     malformed: dict[str, tuple[str, Any, str]] = {
         "malformed-json": ("truncated JSON", text[: len(text) // 2], "malformed_token"),
@@ -369,3 +390,124 @@ def negative_cases(world: World) -> Iterator[Case]:
     }
     for name, (description, broken, code) in malformed.items():
         yield Case(name, description, broken, {"error": code}, [ec])
+
+
+def _resplit(token: dict[str, Any], moved: int) -> dict[str, Any]:
+    """The same signed bytes with the field boundary between transactionId and
+    applicationData moved by ``moved`` bytes (positive: into applicationData)."""
+    header = dict(token["header"])
+    joined = header["transactionId"] + header.pop("applicationData", "")
+    cut = 64 - 2 * moved
+    header["transactionId"] = joined[:cut]
+    if joined[cut:]:
+        header["applicationData"] = joined[cut:]
+    return {**token, "header": header}
+
+
+def _grammar_cases(world: World, payload: dict[str, Any]) -> Iterator[Case]:
+    """Review (#11), class 1: fixed field widths, so one signature is one transaction."""
+    ec = world.ec
+    cases = {
+        "transaction-id-short": (
+            "header.transactionId of 31 bytes (signed as such)",
+            _mint(world, payload, ec, transaction_id=secrets.token_hex(31)),
+        ),
+        "transaction-id-long": (
+            "header.transactionId of 33 bytes (signed as such)",
+            _mint(world, payload, ec, transaction_id=secrets.token_hex(33)),
+        ),
+        "application-data-short": (
+            "header.applicationData of 31 bytes (signed as such)",
+            _mint(world, payload, ec, application_data=bytes(range(31))),
+        ),
+        "transaction-id-split-into-application-data": (
+            "a genuine token's last transactionId byte moved into a new applicationData: "
+            "same digest, another id",
+            _resplit(_mint(world, payload, ec), 1),
+        ),
+        "application-data-folded-into-transaction-id": (
+            "a genuine token's applicationData appended to its transactionId: same digest, "
+            "order binding gone",
+            _resplit(_mint(world, payload, ec, application_data=bytes(range(32))), -32),
+        ),
+    }
+    for name, (description, token) in cases.items():
+        yield Case(name, description, token, {"error": "malformed_token"}, [ec])
+
+
+def _chain_cases(world: World, payload: dict[str, Any]) -> Iterator[Case]:
+    """Review (#11), classes 2 and 3: exactly leaf -> OID intermediate -> root, each fit."""
+    root, intermediate = world.authority.root, world.authority.intermediate
+    end = AUTHORITY_FROM + dt.timedelta(days=3650)
+    leaf_name = world.authority.ec_leaf.certificate.subject
+    junk = issue(
+        INTERMEDIATE,
+        subject=root.certificate.subject,
+        issuer=None,
+        not_before=AUTHORITY_FROM,
+        not_after=end,
+    )
+    under_root = issue(
+        LEAF, subject=leaf_name, issuer=root, not_before=AUTHORITY_FROM, not_after=end
+    )
+    not_a_ca = issue(
+        Profile(ca=False, key_usage=frozenset({"key_cert_sign"}), marker=INTERMEDIATE_OID),
+        subject=intermediate.certificate.subject,
+        issuer=root,
+        not_before=AUTHORITY_FROM,
+        not_after=end,
+    )
+    under_not_a_ca = issue(
+        LEAF, subject=leaf_name, issuer=not_a_ca, not_before=AUTHORITY_FROM, not_after=end
+    )
+    ca_signer = issue(
+        Profile(ca=True, key_usage=frozenset({"key_cert_sign"}), marker=LEAF_OID),
+        subject=leaf_name,
+        issuer=intermediate,
+        not_before=AUTHORITY_FROM,
+        not_after=end,
+    )
+    no_digital_signature = issue(
+        Profile(ca=False, key_usage=frozenset({"key_agreement"}), marker=LEAF_OID),
+        subject=leaf_name,
+        issuer=intermediate,
+        not_before=AUTHORITY_FROM,
+        not_after=end,
+    )
+    genuine = world.authority.ec_leaf
+    chains = {
+        "chain-leaf-under-root-with-junk": (
+            "leaf issued by the root, next to a self-signed look-alike of the root carrying "
+            "the intermediate OID (validated as leaf -> root)",
+            under_root,
+            [under_root.certificate, junk.certificate],
+        ),
+        "chain-extra-certificate": (
+            "Apple's two certificates and a third (the junk look-alike)",
+            genuine,
+            [genuine.certificate, intermediate.certificate, junk.certificate],
+        ),
+        "chain-intermediate-twice": (
+            "the intermediate carried twice",
+            genuine,
+            [genuine.certificate, intermediate.certificate, intermediate.certificate],
+        ),
+        "intermediate-not-a-ca": (
+            "intermediate with basicConstraints CA:FALSE",
+            under_not_a_ca,
+            [under_not_a_ca.certificate, not_a_ca.certificate],
+        ),
+        "signer-is-ca": (
+            "signing certificate with CA:TRUE and keyCertSign, no digitalSignature",
+            ca_signer,
+            [ca_signer.certificate, intermediate.certificate],
+        ),
+        "signer-without-digital-signature": (
+            "signing certificate whose keyUsage lacks digitalSignature",
+            no_digital_signature,
+            [no_digital_signature.certificate, intermediate.certificate],
+        ),
+    }
+    for name, (description, signer, certificates) in chains.items():
+        token = _mint(world, payload, world.ec, signer=signer, certificates=certificates)
+        yield Case(name, description, token, {"error": "certificate_invalid"}, [world.ec])
