@@ -14,6 +14,7 @@ REFERENCES = [
     ("trust.check_apple_root", "applepay_crypto.trust", "check_apple_root"),
     ("TrustStore.apple_root", "applepay_crypto.trust", "TrustStore.apple_root"),
     ("TrustStore.validate_chain", "applepay_crypto.trust", "TrustStore.validate_chain"),
+    ("trust.check_apple_path", "applepay_crypto.trust", "check_apple_path"),
     ("signature.check_message_digest", "applepay_crypto.signature", "check_message_digest"),
     ("signature.check_signer_signature", "applepay_crypto.signature", "check_signer_signature"),
     ("signature.check_signing_time", "applepay_crypto.signature", "check_signing_time"),
