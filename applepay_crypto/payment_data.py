@@ -2,8 +2,9 @@
 
 Apple adds fields over time (merchant tokens, authentication responses), so the model
 never drops what it does not know: ``raw_json`` holds the exact decrypted bytes and
-``to_dict()`` parses them afresh. ``repr``/``str`` show at most the first six and last four
-digits of the card number and never the cryptogram, EMV data or PIN block.
+``to_dict()`` parses them afresh. ``repr``/``str`` and ``masked_dict()`` show only what
+:data:`masking.PAYMENT_DATA` allows: at most the first six and last four digits of the card
+number, never a cryptogram, EMV data, PIN block, or a field nobody has declared safe.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from typing import Any
 
 from ._frozen import build
 from .errors import MalformedTokenError
+from .masking import PAYMENT_DATA, REDACTED, mask_pan
 
 __all__ = ["REDACTED", "PaymentData", "mask_pan"]
-
-REDACTED = "<redacted>"
 
 
 _DECODER = json.JSONDecoder()
@@ -29,32 +29,6 @@ _DECODER = json.JSONDecoder()
 def _digits(text: str) -> bool:
     # str.isdigit alone accepts other scripts' digits ("٤"); Apple sends ASCII.
     return text.isascii() and text.isdigit()
-
-
-#: Fields that must never leave the process unless the caller asks for them.
-_SECRET_PAYMENT_FIELDS = ("onlinePaymentCryptogram", "emvData", "encryptedPINData")
-
-
-def mask_pan(pan: str) -> str:
-    """First six and last four digits at most, the rest as ``*`` (PCI DSS display rule)."""
-    if len(pan) >= 13:
-        return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
-    if len(pan) > 4:
-        return "*" * (len(pan) - 4) + pan[-4:]
-    return "*" * len(pan)
-
-
-def _mask_in_place(masked: dict[str, Any]) -> dict[str, Any]:
-    """Apple's decrypted JSON (a fresh copy) with the PAN masked and secrets redacted."""
-    pan = masked.get("applicationPrimaryAccountNumber")
-    if isinstance(pan, str):
-        masked["applicationPrimaryAccountNumber"] = mask_pan(pan)
-    inner = masked.get("paymentData")
-    if isinstance(inner, dict):
-        for name in _SECRET_PAYMENT_FIELDS:
-            if name in inner:
-                inner[name] = REDACTED
-    return masked
 
 
 def _reject(field: str, problem: str) -> MalformedTokenError:
@@ -223,8 +197,10 @@ class PaymentData:
         return result
 
     def masked_dict(self) -> dict[str, Any]:
-        """Apple's JSON with the PAN masked and cryptogram, EMV data and PIN block redacted."""
-        return _mask_in_place(self.to_dict())  # to_dict() is already a fresh copy
+        """Apple's JSON as :data:`masking.PAYMENT_DATA` allows: the PAN masked, every field
+        not known to be safe (secrets, unknown fields at any depth) redacted."""
+        masked: dict[str, Any] = PAYMENT_DATA(self.to_dict())
+        return masked
 
     def __repr__(self) -> str:
         secret = "online_payment_cryptogram" if self.payment_data_type == "3DSecure" else "emv_data"
