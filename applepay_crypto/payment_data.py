@@ -31,6 +31,36 @@ def _digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def _refuse_lone_surrogates(plaintext: bytes, doc: dict[str, Any]) -> None:
+    """Review (#11): a JSON ``\\ud800`` escape decodes to a lone surrogate, which no UTF-8
+    output can carry: such a payload was accepted and then crashed the CLI's printing (and
+    would crash any caller's own ``.encode()``, log handler or PSP request). It is not
+    Unicode text, Apple never sends it, and refusing it here, once, means no surface
+    downstream meets one; making each of them cope would leave every caller's code exposed.
+    """
+    # Strict UTF-8 decoding refused encoded surrogates already, so one can only come from
+    # a \u escape; real payloads rarely hold any, and only then is the document walked.
+    if b"\\u" not in plaintext:
+        return
+    pending: list[Any] = [doc]
+    while pending:  # iterative: the nesting the JSON decoder accepted can be deep
+        value = pending.pop()
+        if isinstance(value, str):
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise MalformedTokenError(
+                        "decrypted payment data holds a lone surrogate (a \\u escape between "
+                        "D800 and DFFF that is not half of a pair): it is not Unicode text"
+                    ) from None
+        elif isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+
+
 def _reject(field: str, problem: str) -> MalformedTokenError:
     # Never echo the value: it may be card data.
     return MalformedTokenError(f"decrypted payment data: {field} {problem}")
@@ -128,6 +158,7 @@ class PaymentData:
             raise MalformedTokenError("decrypted payment data is not JSON") from None
         if not isinstance(doc, dict):
             raise MalformedTokenError("decrypted payment data is not a JSON object")
+        _refuse_lone_surrogates(plaintext, doc)
         expiration_yymmdd, expiration_date = _parse_expiration(doc)
         kind = _required_str(doc, "paymentDataType")
         inner = doc.get("paymentData")

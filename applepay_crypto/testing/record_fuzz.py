@@ -96,6 +96,14 @@ def deep_payload(field: str, depth: int) -> bytes:
     return (base[:-1] + f', "{field}": {value}}}').encode("ascii")
 
 
+def _with_surrogates() -> bytes:
+    """A payload with lone surrogates in a known field's value and an unknown field's name,
+    as the JSON escapes that make them."""
+    payload: dict[str, Any] = sample_payload(cardholder_name="Jane\ud800")
+    payload["future\udfff"] = 1
+    return json.dumps(payload).encode("ascii")
+
+
 def _cases(authority: TestAuthority, merchant: TestMerchant) -> Iterator[tuple[str, str, Any]]:
     """(name, description, token input) for each finding."""
 
@@ -148,6 +156,13 @@ def _cases(authority: TestAuthority, merchant: TestMerchant) -> Iterator[tuple[s
             "JSON arrays, within the JSON decoder's limit but not the payload model's",
             minted(deep_payload(field, 600)),
         )
+    yield (
+        "payment-data-lone-surrogate",
+        "crasher (UnicodeEncodeError in the CLI's printing; review #11): a signed token whose "
+        "decrypted payload has a \\ud800 escape in cardholderName and a \\udfff one in an "
+        "unknown field's name; refused by PaymentData.from_json",
+        minted(_with_surrogates()),
+    )
     yield (
         "ber-indefinite-nesting-10k",
         "bounded: a signature of 10000 nested indefinite-length SEQUENCEs",
