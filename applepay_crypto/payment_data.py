@@ -31,6 +31,31 @@ def _digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+#: Review (#11): the deepest nesting a payload may have. Apple's nest four levels at most
+#: (merchantTokenMetadata.cardArt[].url); the JSON decoder accepts nearly a thousand,
+#: which left ``to_dict()`` / ``masked_dict()`` parsing the same bytes again a few stack
+#: frames deeper (``decrypt-batch``) to die of RecursionError after decryption.
+MAX_PAYLOAD_DEPTH = 32
+
+
+def _refuse_deep_nesting(plaintext: bytes, doc: dict[str, Any]) -> None:
+    """Refused once here, so every later parse and rendering of ``raw_json`` is far from
+    any recursion limit, whatever the stack depth of its caller."""
+    # The depth is at most the number of "[" and "{": two byte counts settle it for real
+    # payloads; only one with more openers is walked.
+    if plaintext.count(b"[") + plaintext.count(b"{") <= MAX_PAYLOAD_DEPTH:
+        return
+    pending: list[tuple[Any, int]] = [(doc, 1)]
+    while pending:  # iterative: the nesting the decoder accepted may be near its limit
+        value, depth = pending.pop()
+        if depth > MAX_PAYLOAD_DEPTH:
+            raise MalformedTokenError(
+                f"decrypted payment data nests deeper than {MAX_PAYLOAD_DEPTH} levels"
+            )
+        items = value.values() if isinstance(value, dict) else value
+        pending.extend((item, depth + 1) for item in items if isinstance(item, dict | list))
+
+
 def _refuse_lone_surrogates(plaintext: bytes, doc: dict[str, Any]) -> None:
     """Review (#11): a JSON ``\\ud800`` escape decodes to a lone surrogate, which no UTF-8
     output can carry: such a payload was accepted and then crashed the CLI's printing (and
@@ -158,6 +183,7 @@ class PaymentData:
             raise MalformedTokenError("decrypted payment data is not JSON") from None
         if not isinstance(doc, dict):
             raise MalformedTokenError("decrypted payment data is not a JSON object")
+        _refuse_deep_nesting(plaintext, doc)
         _refuse_lone_surrogates(plaintext, doc)
         expiration_yymmdd, expiration_date = _parse_expiration(doc)
         kind = _required_str(doc, "paymentDataType")
@@ -181,13 +207,9 @@ class PaymentData:
             not isinstance(responses, list) or not all(isinstance(r, dict) for r in responses)
         ):
             raise _reject("authenticationResponses", "is not a list of objects")
-        try:  # fuzzing (#7): nesting the JSON decoder accepts can be too deep to freeze
-            metadata = _freeze(metadata) if metadata is not None else None
-            responses = _freeze(responses) if responses else ()
-        except RecursionError:
-            raise _reject(
-                "merchantTokenMetadata or authenticationResponses", "nests too deeply"
-            ) from None
+        # fuzzing (#7): nesting too deep to freeze is refused above (MAX_PAYLOAD_DEPTH).
+        metadata = _freeze(metadata) if metadata is not None else None
+        responses = _freeze(responses) if responses else ()
         return build(
             cls,
             pan=_parse_pan(doc),

@@ -89,9 +89,15 @@ def with_certificate_version(signature: bytes, version: int) -> bytes:
 
 
 def deep_payload(field: str, depth: int) -> bytes:
-    """A 3DSecure payload whose ``field`` nests ``depth`` JSON arrays."""
+    """A 3DSecure payload whose ``field`` nests ``depth`` JSON arrays (inside an object
+    or a list of objects where Apple's field has that shape)."""
     nested = "[" * depth + "]" * depth
-    value = f'{{"x": {nested}}}' if field == "merchantTokenMetadata" else f'[{{"x": {nested}}}]'
+    if field == "authenticationResponses":
+        value = f'[{{"x": {nested}}}]'
+    elif field == "merchantTokenMetadata":
+        value = f'{{"x": {nested}}}'
+    else:  # a field Apple may add: any value
+        value = nested
     base = json.dumps(sample_payload())
     return (base[:-1] + f', "{field}": {value}}}').encode("ascii")
 
@@ -156,6 +162,14 @@ def _cases(authority: TestAuthority, merchant: TestMerchant) -> Iterator[tuple[s
             "JSON arrays, within the JSON decoder's limit but not the payload model's",
             minted(deep_payload(field, 600)),
         )
+    yield (
+        "payment-data-deep-nesting-unknown-field",
+        "crasher (RecursionError in decrypt-batch; review #11): a signed token whose "
+        "decrypted payload has an unknown field nesting 980 JSON arrays, which from_json "
+        "accepted and to_dict() could not parse again a few stack frames deeper; refused "
+        "by the payload depth bound",
+        minted(deep_payload("futureField", 980)),
+    )
     yield (
         "payment-data-lone-surrogate",
         "crasher (UnicodeEncodeError in the CLI's printing; review #11): a signed token whose "

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from surfaces_support import Surfaces, library_outputs
 
 from applepay_crypto import ApplePayError, MalformedTokenError, PaymentData
+from applepay_crypto.payment_data import MAX_PAYLOAD_DEPTH
 from applepay_crypto.testing import TestAuthority, TestMerchant, emv_payload, sample_payload
 
 
@@ -151,3 +152,56 @@ def test_a_surrogate_pair_is_text_like_any_other(surfaces: Surfaces) -> None:
         assert outcome.exit_code == 0, f"{label}: {outcome.output}"
     shown = json.loads(next(o for label, o in surfaces.run(only=("decrypt --json",))).stdout)
     assert shown["payment_data"]["cardholderName"] == "Jos\N{GRINNING FACE}"
+
+
+# --- nesting: the same "refuse once, at parse time" for depth ----------------------------
+
+
+@st.composite
+def nested_payloads(draw: st.DrawFn) -> tuple[bytes, int]:
+    """An unknown field (top level, in paymentData, in an authenticationResponses item, or
+    in merchantTokenMetadata) nesting ``depth`` arrays and objects: shallow, or near the
+    limit the JSON decoder itself accepts (where the review's class lives)."""
+    limit = 1000  # CPython's default recursion limit, which bounds its JSON decoder
+    depth = draw(st.integers(1, MAX_PAYLOAD_DEPTH + 2) | st.integers(limit - 40, limit + 10))
+    pattern = [draw(st.sampled_from(["[", '{"k":'])) for _ in range(4)]
+    opening = "".join(pattern[i % 4] for i in range(depth))
+    closing = "".join("]" if pattern[i % 4] == "[" else "}" for i in reversed(range(depth)))
+    nest = opening + "1" + closing
+    where = draw(st.sampled_from(["top", "paymentData", "response", "metadata"]))
+    payload = sample_payload(authenticationResponses=[{"merchantIdentifier": "m"}])
+    payload["merchantTokenMetadata"] = {"cardArt": []}
+    text = json.dumps(payload)
+    owner = {
+        "top": ('{"applicationPrimaryAccountNumber"', 0),
+        "paymentData": ('{"onlinePaymentCryptogram"', 1),
+        "response": ('{"merchantIdentifier"', 2),
+        "metadata": ('{"cardArt"', 2),
+    }[where]
+    at = text.index(owner[0]) + 1
+    raw = text[:at] + f'"future": {nest}, ' + text[at:]
+    return raw.encode("ascii"), depth + owner[1] + 1
+
+
+@fuzz_settings(12)
+@given(nested=nested_payloads())
+def test_nesting_is_bounded_once_for_every_surface(
+    nested: tuple[bytes, int], surfaces: Surfaces
+) -> None:
+    raw, depth = nested
+    token = surfaces.mint(raw)
+    surfaces.write(token)
+    if depth > MAX_PAYLOAD_DEPTH:
+        with pytest.raises(MalformedTokenError):
+            PaymentData.from_json(raw)
+        for label, outcome in surfaces.run(paykka=None):
+            assert outcome.exit_code == 1, f"{label}: {outcome.output}"
+            assert "malformed_token" in outcome.output, label
+        return
+    result = surfaces.decrypt(token)
+    for _, text in library_outputs(result):
+        assert '"future": "<redacted>"' in text or "future" not in text
+    json.dumps(result.to_json_dict(reveal=True))
+    for reveal in (False, True):
+        for label, outcome in surfaces.run(reveal=reveal, paykka=None):
+            assert outcome.exit_code == 0, f"{label}: {outcome.output}"

@@ -32,6 +32,7 @@ REFERENCES = [
     ("save_private_key", "applepay_crypto.keys", "save_private_key"),
     ("masking.PAYMENT_DATA", "applepay_crypto.masking", "PAYMENT_DATA"),
     ("PaymentData.from_json", "applepay_crypto.payment_data", "PaymentData.from_json"),
+    ("payment_data.MAX_PAYLOAD_DEPTH", "applepay_crypto.payment_data", "MAX_PAYLOAD_DEPTH"),
     (
         "applepay_requests.PAYKKA_REQUEST",
         "paykka_sign.applepay_requests",
