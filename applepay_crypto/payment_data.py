@@ -2,8 +2,9 @@
 
 Apple adds fields over time (merchant tokens, authentication responses), so the model
 never drops what it does not know: ``raw_json`` holds the exact decrypted bytes and
-``to_dict()`` parses them afresh. ``repr``/``str`` show at most the first six and last four
-digits of the card number and never the cryptogram, EMV data or PIN block.
+``to_dict()`` parses them afresh. ``repr``/``str`` and ``masked_dict()`` show only what
+:data:`masking.PAYMENT_DATA` allows: at most the first six and last four digits of the card
+number, never a cryptogram, EMV data, PIN block, or a field nobody has declared safe.
 """
 
 from __future__ import annotations
@@ -17,10 +18,9 @@ from typing import Any
 
 from ._frozen import build
 from .errors import MalformedTokenError
+from .masking import PAYMENT_DATA, REDACTED, mask_pan
 
 __all__ = ["REDACTED", "PaymentData", "mask_pan"]
-
-REDACTED = "<redacted>"
 
 
 _DECODER = json.JSONDecoder()
@@ -31,30 +31,59 @@ def _digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-#: Fields that must never leave the process unless the caller asks for them.
-_SECRET_PAYMENT_FIELDS = ("onlinePaymentCryptogram", "emvData", "encryptedPINData")
+#: Review (#11): the deepest nesting a payload may have. Apple's nest four levels at most
+#: (merchantTokenMetadata.cardArt[].url); the JSON decoder accepts nearly a thousand,
+#: which left ``to_dict()`` / ``masked_dict()`` parsing the same bytes again a few stack
+#: frames deeper (``decrypt-batch``) to die of RecursionError after decryption.
+MAX_PAYLOAD_DEPTH = 32
 
 
-def mask_pan(pan: str) -> str:
-    """First six and last four digits at most, the rest as ``*`` (PCI DSS display rule)."""
-    if len(pan) >= 13:
-        return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
-    if len(pan) > 4:
-        return "*" * (len(pan) - 4) + pan[-4:]
-    return "*" * len(pan)
+def _refuse_deep_nesting(plaintext: bytes, doc: dict[str, Any]) -> None:
+    """Refused once here, so every later parse and rendering of ``raw_json`` is far from
+    any recursion limit, whatever the stack depth of its caller."""
+    # The depth is at most the number of "[" and "{": two byte counts settle it for real
+    # payloads; only one with more openers is walked.
+    if plaintext.count(b"[") + plaintext.count(b"{") <= MAX_PAYLOAD_DEPTH:
+        return
+    pending: list[tuple[Any, int]] = [(doc, 1)]
+    while pending:  # iterative: the nesting the decoder accepted may be near its limit
+        value, depth = pending.pop()
+        if depth > MAX_PAYLOAD_DEPTH:
+            raise MalformedTokenError(
+                f"decrypted payment data nests deeper than {MAX_PAYLOAD_DEPTH} levels"
+            )
+        items = value.values() if isinstance(value, dict) else value
+        pending.extend((item, depth + 1) for item in items if isinstance(item, dict | list))
 
 
-def _mask_in_place(masked: dict[str, Any]) -> dict[str, Any]:
-    """Apple's decrypted JSON (a fresh copy) with the PAN masked and secrets redacted."""
-    pan = masked.get("applicationPrimaryAccountNumber")
-    if isinstance(pan, str):
-        masked["applicationPrimaryAccountNumber"] = mask_pan(pan)
-    inner = masked.get("paymentData")
-    if isinstance(inner, dict):
-        for name in _SECRET_PAYMENT_FIELDS:
-            if name in inner:
-                inner[name] = REDACTED
-    return masked
+def _refuse_lone_surrogates(plaintext: bytes, doc: dict[str, Any]) -> None:
+    """Review (#11): a JSON ``\\ud800`` escape decodes to a lone surrogate, which no UTF-8
+    output can carry: such a payload was accepted and then crashed the CLI's printing (and
+    would crash any caller's own ``.encode()``, log handler or PSP request). It is not
+    Unicode text, Apple never sends it, and refusing it here, once, means no surface
+    downstream meets one; making each of them cope would leave every caller's code exposed.
+    """
+    # Strict UTF-8 decoding refused encoded surrogates already, so one can only come from
+    # a \u escape; real payloads rarely hold any, and only then is the document walked.
+    if b"\\u" not in plaintext:
+        return
+    pending: list[Any] = [doc]
+    while pending:  # iterative: the nesting the JSON decoder accepted can be deep
+        value = pending.pop()
+        if isinstance(value, str):
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise MalformedTokenError(
+                        "decrypted payment data holds a lone surrogate (a \\u escape between "
+                        "D800 and DFFF that is not half of a pair): it is not Unicode text"
+                    ) from None
+        elif isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
 
 
 def _reject(field: str, problem: str) -> MalformedTokenError:
@@ -154,6 +183,8 @@ class PaymentData:
             raise MalformedTokenError("decrypted payment data is not JSON") from None
         if not isinstance(doc, dict):
             raise MalformedTokenError("decrypted payment data is not a JSON object")
+        _refuse_deep_nesting(plaintext, doc)
+        _refuse_lone_surrogates(plaintext, doc)
         expiration_yymmdd, expiration_date = _parse_expiration(doc)
         kind = _required_str(doc, "paymentDataType")
         inner = doc.get("paymentData")
@@ -176,13 +207,9 @@ class PaymentData:
             not isinstance(responses, list) or not all(isinstance(r, dict) for r in responses)
         ):
             raise _reject("authenticationResponses", "is not a list of objects")
-        try:  # fuzzing (#7): nesting the JSON decoder accepts can be too deep to freeze
-            metadata = _freeze(metadata) if metadata is not None else None
-            responses = _freeze(responses) if responses else ()
-        except RecursionError:
-            raise _reject(
-                "merchantTokenMetadata or authenticationResponses", "nests too deeply"
-            ) from None
+        # fuzzing (#7): nesting too deep to freeze is refused above (MAX_PAYLOAD_DEPTH).
+        metadata = _freeze(metadata) if metadata is not None else None
+        responses = _freeze(responses) if responses else ()
         return build(
             cls,
             pan=_parse_pan(doc),
@@ -223,8 +250,10 @@ class PaymentData:
         return result
 
     def masked_dict(self) -> dict[str, Any]:
-        """Apple's JSON with the PAN masked and cryptogram, EMV data and PIN block redacted."""
-        return _mask_in_place(self.to_dict())  # to_dict() is already a fresh copy
+        """Apple's JSON as :data:`masking.PAYMENT_DATA` allows: the PAN masked, every field
+        not known to be safe (secrets, unknown fields at any depth) redacted."""
+        masked: dict[str, Any] = PAYMENT_DATA(self.to_dict())
+        return masked
 
     def __repr__(self) -> str:
         secret = "online_payment_cryptogram" if self.payment_data_type == "3DSecure" else "emv_data"

@@ -15,14 +15,13 @@ Charging another amount than the one approved is refused unless explicitly allow
 from __future__ import annotations
 
 import base64
-import copy
 import datetime as dt
 import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from applepay_crypto import DecryptedToken, PaymentData, PaymentToken, parse_token
-from applepay_crypto.payment_data import REDACTED, mask_pan
+from applepay_crypto.masking import PAYMENT_TOKEN, Rule, fields, masked_pan, redact, show
 
 from .currency import Currency, by_alpha, by_numeric, format_minor_units
 from .errors import (
@@ -38,6 +37,7 @@ __all__ = [
     "TokenSource",
     "check_order",
     "mask_request",
+    "mask_yabandpay_request",
     "paykka_decrypted_payment",
     "paykka_payment_request",
     "paykka_token_payment",
@@ -241,14 +241,80 @@ def yabandpay_applepay_request(
     return signer.sign_request(request, now=now)
 
 
+def _token_data(value: Any) -> Any:
+    """PayKKa's ``token_data``: the encrypted token, as JSON text or base64 (a string) or as
+    the ``paymentData`` object; encrypted, so safe to show."""
+    return show(value) if isinstance(value, str) else PAYMENT_TOKEN(value)
+
+
+# Review (#11): what a printed request may show, by allow-list as for the payload
+# (applepay_crypto.masking): the fields these builders write, and the documented extras
+# that name a URL or a setting. Anything else, an ``extra`` field included, is redacted.
+PAYKKA_REQUEST: Rule = fields(
+    {
+        "merchant_id": show,
+        "payment_type": show,
+        "trans_id": show,
+        "amount": show,
+        "currency": show,
+        "timestamp": show,
+        "notify_url": show,
+        "return_url": show,
+        "capture_method": show,
+        "payment": fields(
+            {
+                "payment_method": show,
+                "card_no": masked_pan,
+                "exp_year": show,
+                "exp_month": show,
+                "holder_name": show,
+                "token_authentication": fields(
+                    {"cryptogram": redact, "token_format": show, "eci": show}
+                ),
+                "token_data": _token_data,
+                "store_payment_method": show,
+                "token_usage": show,
+                "shopper_reference": show,
+            }
+        ),
+    }
+)
+
+# YabandPay's v3.ApplePay request: the fields of its documented example. The token in
+# ``payment_token_object`` is encrypted; ``sign`` is an HMAC, not the key.
+YABANDPAY_REQUEST: Rule = fields(
+    {
+        "user": show,
+        "sign": show,
+        "method": show,
+        "time": show,
+        "data": fields(
+            {
+                "description": show,
+                "timeout": show,
+                "pay_method": show,
+                "sub_pay_method": show,
+                "order_id": show,
+                "amount": show,
+                "currency": show,
+                "operation": show,
+                "notify_url": show,
+                "payment_token_object": show,
+                "request_id": show,
+            }
+        ),
+    }
+)
+
+
 def mask_request(body: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of a PayKKa body with ``card_no`` masked and the cryptogram redacted."""
-    masked = copy.deepcopy(dict(body))
-    payment = masked.get("payment")
-    if isinstance(payment, dict):
-        if isinstance(payment.get("card_no"), str):
-            payment["card_no"] = mask_pan(payment["card_no"])
-        auth = payment.get("token_authentication")
-        if isinstance(auth, dict) and "cryptogram" in auth:
-            auth["cryptogram"] = REDACTED
+    """A copy of a PayKKa body as :data:`PAYKKA_REQUEST` allows: ``card_no`` masked, the
+    cryptogram and every field not known to be safe redacted."""
+    masked: dict[str, Any] = PAYKKA_REQUEST(body)
+    return masked
+
+
+def mask_yabandpay_request(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a YabandPay request as :data:`YABANDPAY_REQUEST` allows."""
+    masked: dict[str, Any] = YABANDPAY_REQUEST(request)
     return masked

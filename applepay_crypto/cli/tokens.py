@@ -12,6 +12,7 @@ from ..decryptor import DecryptedToken, TokenDecryptor
 from ..describe import describe_token
 from ..errors import ConfigurationError
 from ..keys import MerchantKey
+from ..masking import REDACTED
 from ..signature import TokenVerifier
 from ..token import read_token
 from ._common import (
@@ -51,39 +52,78 @@ def load_keys(
     ]
 
 
+_HIDDEN = f"{REDACTED} (--reveal shows it)"
+
+
+def _cell(value: Any) -> Any:
+    """One value of the table: a redacted one says how to see it, a missing one is left out."""
+    if value == REDACTED:
+        return _HIDDEN
+    if isinstance(value, dict | list):  # only with --reveal: the JSON shows it whole
+        return "present (--json --reveal shows it)"
+    return None if value is None or value == "" else value
+
+
 def _print_decrypted(result: DecryptedToken, *, reveal: bool) -> None:
+    """The table, read from the masked payload unless --reveal: review (#11), what the
+    text shows goes through the same allow-list as --json, field by field."""
     data = result.payment_data
+    shown = data.to_dict() if reveal else data.masked_dict()
+    inner = shown.get("paymentData")
+    inner = inner if isinstance(inner, dict) else {}
     if result.verified:
         click.echo(f"verified: signed at {_iso(result.signing_time)}")
     else:
         click.secho("NOT VERIFIED (--no-verify)", fg="red")
-    hidden = "<redacted> (--reveal shows it)"
-    table(
-        [
-            ("version", result.version),
-            ("transaction id", result.transaction_id),
-            ("public key hash", result.public_key_hash_b64),
-            ("card number", data.pan if reveal else data.masked_pan),
-            ("expiration", f"{data.expiration_date.isoformat()} ({data.expiration_yymmdd})"),
-            ("amount", f"{data.transaction_amount} (minor units, currency {data.currency_code})"),
-            ("cardholder", data.cardholder_name),
-            ("payment type", data.payment_data_type),
-            (
-                "cryptogram",
-                (data.online_payment_cryptogram if reveal else hidden)
-                if data.online_payment_cryptogram
-                else None,
-            ),
-            ("eci", data.eci_indicator),
-            ("emv data", (data.emv_data if reveal else hidden) if data.emv_data else None),
-            (
-                "encrypted PIN",
-                (data.encrypted_pin_data if reveal else hidden)
-                if data.encrypted_pin_data
-                else None,
-            ),
-            ("merchant token", data.merchant_token_identifier),
-        ]
+    rows: list[tuple[str, Any]] = [
+        ("version", result.version),
+        ("transaction id", result.transaction_id),
+        ("public key hash", result.public_key_hash_b64),
+        ("card number", shown.get("applicationPrimaryAccountNumber")),
+        ("expiration", f"{data.expiration_date.isoformat()} ({data.expiration_yymmdd})"),
+        ("amount", f"{data.transaction_amount} (minor units, currency {data.currency_code})"),
+        ("cardholder", _cell(shown.get("cardholderName"))),
+        ("payment type", data.payment_data_type),
+        ("cryptogram", _cell(inner.get("onlinePaymentCryptogram"))),
+        ("eci", _cell(inner.get("eciIndicator"))),
+        ("emv data", _cell(inner.get("emvData"))),
+        ("encrypted PIN", _cell(inner.get("encryptedPINData"))),
+        ("merchant token", _cell(shown.get("merchantTokenIdentifier"))),
+        ("token metadata", _cell(shown.get("merchantTokenMetadata"))),
+    ]
+    responses = shown.get("authenticationResponses")
+    for index, response in enumerate(responses if isinstance(responses, list) else []):
+        rows.append((f"authentication {index + 1}", _authentication(response)))
+    unknown = sorted(set(shown) - _TABLE_FIELDS)
+    if unknown:
+        hint = "" if reveal else " (redacted: --json --reveal shows them)"
+        rows.append(("other fields", ", ".join(unknown) + hint))
+    table(rows)
+
+
+#: Apple's fields the table shows (or says are redacted) itself.
+_TABLE_FIELDS = {
+    "applicationPrimaryAccountNumber",
+    "applicationExpirationDate",
+    "currencyCode",
+    "transactionAmount",
+    "cardholderName",
+    "deviceManufacturerIdentifier",
+    "paymentDataType",
+    "paymentData",
+    "merchantTokenIdentifier",
+    "merchantTokenMetadata",
+    "authenticationResponses",
+}
+
+
+def _authentication(response: Any) -> str:
+    if not isinstance(response, dict):
+        return str(_cell(response))
+    data = response.get("authenticationData")
+    return (
+        f"merchant {response.get('merchantIdentifier')}, amount {response.get('transactionAmount')}"
+        + (f", data {_cell(data)}" if data is not None else "")
     )
 
 

@@ -89,11 +89,25 @@ def with_certificate_version(signature: bytes, version: int) -> bytes:
 
 
 def deep_payload(field: str, depth: int) -> bytes:
-    """A 3DSecure payload whose ``field`` nests ``depth`` JSON arrays."""
+    """A 3DSecure payload whose ``field`` nests ``depth`` JSON arrays (inside an object
+    or a list of objects where Apple's field has that shape)."""
     nested = "[" * depth + "]" * depth
-    value = f'{{"x": {nested}}}' if field == "merchantTokenMetadata" else f'[{{"x": {nested}}}]'
+    if field == "authenticationResponses":
+        value = f'[{{"x": {nested}}}]'
+    elif field == "merchantTokenMetadata":
+        value = f'{{"x": {nested}}}'
+    else:  # a field Apple may add: any value
+        value = nested
     base = json.dumps(sample_payload())
     return (base[:-1] + f', "{field}": {value}}}').encode("ascii")
+
+
+def _with_surrogates() -> bytes:
+    """A payload with lone surrogates in a known field's value and an unknown field's name,
+    as the JSON escapes that make them."""
+    payload: dict[str, Any] = sample_payload(cardholder_name="Jane\ud800")
+    payload["future\udfff"] = 1
+    return json.dumps(payload).encode("ascii")
 
 
 def _cases(authority: TestAuthority, merchant: TestMerchant) -> Iterator[tuple[str, str, Any]]:
@@ -148,6 +162,21 @@ def _cases(authority: TestAuthority, merchant: TestMerchant) -> Iterator[tuple[s
             "JSON arrays, within the JSON decoder's limit but not the payload model's",
             minted(deep_payload(field, 600)),
         )
+    yield (
+        "payment-data-deep-nesting-unknown-field",
+        "crasher (RecursionError in decrypt-batch; review #11): a signed token whose "
+        "decrypted payload has an unknown field nesting 980 JSON arrays, which from_json "
+        "accepted and to_dict() could not parse again a few stack frames deeper; refused "
+        "by the payload depth bound",
+        minted(deep_payload("futureField", 980)),
+    )
+    yield (
+        "payment-data-lone-surrogate",
+        "crasher (UnicodeEncodeError in the CLI's printing; review #11): a signed token whose "
+        "decrypted payload has a \\ud800 escape in cardholderName and a \\udfff one in an "
+        "unknown field's name; refused by PaymentData.from_json",
+        minted(_with_surrogates()),
+    )
     yield (
         "ber-indefinite-nesting-10k",
         "bounded: a signature of 10000 nested indefinite-length SEQUENCEs",

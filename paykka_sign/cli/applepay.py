@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from applepay_crypto import DecryptedToken, PaymentToken, read_token
 from ..applepay_requests import (
     check_order,
     mask_request,
+    mask_yabandpay_request,
     paykka_decrypted_payment,
     paykka_payment_request,
     paykka_token_payment,
@@ -65,6 +67,20 @@ def _check_options(o: dict[str, Any]) -> None:
         raise click.UsageError("--decryption merchant needs --key to decrypt the token")
 
 
+def _shown(
+    body: bytes, mask: Callable[[dict[str, Any]], dict[str, Any]], *, reveal: bool
+) -> tuple[str, bool]:
+    """The body to print and whether it was masked. Review (#11): by allow-list, as the
+    payload is; a body with nothing to hide (the token left encrypted for the PSP, no
+    unknown extra field) is printed as signed, byte for byte, ready to send."""
+    real = json.loads(body)
+    shown = real if reveal else mask(real)
+    if shown == real:
+        return body.decode("utf-8"), False
+    # Same serialisation as the signed body, the hidden fields redacted.
+    return dump_json(shown).decode("utf-8"), True
+
+
 def _paykka(
     token: PaymentToken, decrypted: DecryptedToken | None, o: dict[str, Any]
 ) -> dict[str, Any]:
@@ -101,11 +117,7 @@ def _paykka(
         path = o["path"] or _V3_PAYMENT_PATH
         signed = PaykkaV3Signer(key, app_id=o["app_id"]).sign("POST", path, body, now=o["at"])
         url = base + path
-    shown = signed.body.decode("utf-8")
-    masked = not o["reveal"] and o["decryption"] == "merchant"
-    if masked:
-        # Same serialisation as the signed body, card number and cryptogram hidden.
-        shown = dump_json(mask_request(json.loads(signed.body))).decode("utf-8")
+    shown, masked = _shown(signed.body, mask_request, reveal=o["reveal"])
     return {
         "provider": "paykka",
         "api": o["api"],
@@ -136,14 +148,14 @@ def _yabandpay(
         extra=_extra(o["extra"]),
         now=o["at"],
     )
+    shown, masked = _shown(dump_json(request), mask_yabandpay_request, reveal=o["reveal"])
     return {
         "provider": "yabandpay",
         "method": "POST",
         "url": PAYMENTS_URL,
         "headers": {"content-type": "application/json"},
-        "body": dump_json(request).decode("utf-8"),
-        # The token stays encrypted for YabandPay: nothing to mask.
-        "masked": False,
+        "body": shown,
+        "masked": masked,
     }
 
 
@@ -163,8 +175,8 @@ def _yabandpay(
 @click.option(
     "--reveal",
     is_flag=True,
-    help="Print the real, ready-to-send request. Default: card number and cryptogram masked "
-    "(the signature always covers the real body).",
+    help="Print the real, ready-to-send request. Default: card number, cryptogram and fields "
+    "not known to be safe masked (the signature always covers the real body).",
 )
 @token_options
 @click.option(
@@ -226,9 +238,10 @@ def _yabandpay(
 def applepay_request(token: str, as_json: bool, **options: Any) -> None:
     """Decrypt and verify TOKEN (file or -) and print the signed PSP request as JSON.
 
-    The printed request is MASKED by default (card number and cryptogram hidden) and then
-    cannot be sent; --reveal prints the real ready-to-send body. Exit 1 when the token or
-    the order is rejected (e.g. amount_mismatch), 2 on a usage or setup error.
+    The printed request is MASKED by default (card number, cryptogram and any field not
+    known to be safe hidden) and then cannot be sent; --reveal prints the real body. Exit 1
+    when the token or the order is rejected (e.g. amount_mismatch), 2 on a usage or setup
+    error.
     """
     _check_options(options)
     parsed = read_token(token)
@@ -236,5 +249,8 @@ def applepay_request(token: str, as_json: bool, **options: Any) -> None:
     build = _paykka if options["provider"] == "paykka" else _yabandpay
     document = build(parsed, decrypted, options)
     if document["masked"]:
-        warn("card number and cryptogram are masked; --reveal prints the request to send")
+        warn(
+            "fields not known to be safe to show (card number, cryptogram, unknown extra "
+            "fields) are masked; --reveal prints the request to send"
+        )
     print_json(document)

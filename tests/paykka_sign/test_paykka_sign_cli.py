@@ -392,3 +392,56 @@ def test_applepay_request_setup_errors(
                  str(key_dir / "key.pem"), "--paykka-merchant-id", "M")  # fmt: skip
     assert no_key.exit_code == 2
     assert "needs --key" in no_key.output
+
+
+def test_applepay_request_shows_only_allow_listed_fields(
+    token_setup: dict[str, Path], key_dir: Path, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    """Review (#11): the printed body is masked by allow-list. An --extra field nobody
+    declared safe is redacted even when the token stays encrypted for PayKKa; a body with
+    nothing to hide is printed as signed, byte for byte, ready to send."""
+    paykka = ["--provider", "paykka", "--signing-key", str(key_dir / "key.pem"),
+              "--paykka-merchant-id", "M", "--decryption", "paykka"]  # fmt: skip
+    plain = _applepay(token_setup, *paykka)
+    assert plain.exit_code == 0, plain.output
+    document = json.loads(plain.stdout)
+    assert document["masked"] is False and "--reveal" not in plain.stderr
+    PaykkaV12Verifier(rsa_key.public_key()).verify(document["headers"], document["body"].encode())
+
+    extra = token_setup["dir"] / "extra.json"
+    extra.write_text(json.dumps({"notify_url": "https://shop.example/n", "shopper_email": "j@x"}))
+    masked = _applepay(token_setup, *paykka, "--extra", str(extra))
+    assert masked.exit_code == 0, masked.output
+    document = json.loads(masked.stdout)
+    assert document["masked"] is True and "--reveal" in masked.stderr
+    body = json.loads(document["body"])
+    assert body["shopper_email"] == "<redacted>"
+    assert body["notify_url"] == "https://shop.example/n"
+    assert json.loads(body["payment"]["token_data"]) == json.loads(token_setup["token"].read_text())
+    revealed = json.loads(_applepay(token_setup, *paykka, "--extra", str(extra), "--reveal").stdout)
+    assert json.loads(revealed["body"])["shopper_email"] == "j@x"
+    assert revealed["headers"] == document["headers"]  # the signature covers the real body
+
+
+def test_applepay_request_yabandpay_masks_unknown_extra_fields(
+    token_setup: dict[str, Path],
+) -> None:
+    secret_file = token_setup["dir"] / "secret.txt"
+    secret_file.write_text(SECRET)
+    extra = token_setup["dir"] / "yabandpay-extra.json"
+    extra.write_text(json.dumps({"request_id": "r-1", "shopper": "Jane"}))
+    yabandpay = ["--provider", "yabandpay", "--secret-key-file", str(secret_file), "--user",
+                 "016683", "--description", "t", "--notify-url", "https://shop.example/n",
+                 "--extra", str(extra)]  # fmt: skip
+    masked = json.loads(_applepay(token_setup, *yabandpay).stdout)
+    assert masked["masked"] is True
+    data = json.loads(masked["body"])["data"]
+    assert (data["shopper"], data["request_id"]) == ("<redacted>", "r-1")
+    real = json.loads(_applepay(token_setup, *yabandpay, "--reveal").stdout)
+    assert real["masked"] is False
+    request = json.loads(real["body"])
+    assert request["data"]["shopper"] == "Jane"
+    expected = hmac.new(
+        SECRET.encode(), request_string_to_sign(request).encode(), hashlib.sha256
+    ).hexdigest()
+    assert request["sign"] == expected == json.loads(masked["body"])["sign"]

@@ -169,7 +169,7 @@ def distinctive_cryptogram() -> str:
 
 def payload_needles(payload: dict[str, Any]) -> dict[str, str]:
     """What must never appear: the PAN (whole, and everything after the BIN that a mask
-    would hide), the cryptogram, EMV data and PIN block."""
+    would hide), the cryptogram, EMV data, PIN block and every authenticationData."""
     pan = payload["applicationPrimaryAccountNumber"]
     needles = {"pan": pan, "pan-hidden-digits": pan[6:-4]}
     inner = payload.get("paymentData", {})
@@ -179,6 +179,12 @@ def payload_needles(payload: dict[str, Any]) -> dict[str, str]:
             raw = _b64_or_none(inner[field])
             if raw is not None and len(raw) >= 8:
                 needles[f"{field}-hex"] = raw.hex()
+    # Review (#11): each merchant's cryptogram in a multi-merchant payment.
+    responses = payload.get("authenticationResponses")
+    for index, response in enumerate(responses if isinstance(responses, list) else []):
+        data = response.get("authenticationData") if isinstance(response, dict) else None
+        if isinstance(data, str) and len(data) >= 8:
+            needles[f"authenticationData-{index}"] = data
     return needles
 
 

@@ -31,6 +31,19 @@ REFERENCES = [
         "RedisReplayGuard.from_url",
     ),
     ("save_private_key", "applepay_crypto.keys", "save_private_key"),
+    ("masking.PAYMENT_DATA", "applepay_crypto.masking", "PAYMENT_DATA"),
+    ("PaymentData.from_json", "applepay_crypto.payment_data", "PaymentData.from_json"),
+    ("payment_data.MAX_PAYLOAD_DEPTH", "applepay_crypto.payment_data", "MAX_PAYLOAD_DEPTH"),
+    (
+        "applepay_requests.PAYKKA_REQUEST",
+        "paykka_sign.applepay_requests",
+        "PAYKKA_REQUEST",
+    ),
+    (
+        "applepay_requests.YABANDPAY_REQUEST",
+        "paykka_sign.applepay_requests",
+        "YABANDPAY_REQUEST",
+    ),
     ("PaykkaV3Verifier.verify", "paykka_sign.paykka_v3", "PaykkaV3Verifier.verify"),
     ("PaykkaV12Verifier", "paykka_sign.paykka_v12", "PaykkaV12Verifier"),
     (
