@@ -131,7 +131,11 @@ def public_key_hash(
 
 def merchant_id_hash(merchant_id: str) -> bytes:
     """EC_v1's KDF party V: SHA-256 of the identifier string, never the string itself."""
-    return hashlib.sha256(merchant_id.encode("utf-8")).digest()
+    try:
+        encoded = merchant_id.encode("utf-8")
+    except UnicodeEncodeError:  # review (#11): a lone surrogate (argv bytes that are not UTF-8)
+        raise ConfigurationError("the merchant identifier is not valid Unicode") from None
+    return hashlib.sha256(encoded).digest()
 
 
 def merchant_id_hash_from_certificate(certificate: x509.Certificate) -> bytes | None:
