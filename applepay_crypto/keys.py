@@ -106,9 +106,17 @@ def load_private_key(
             key = serialization.load_pem_private_key(raw, password=password)
         else:
             key = serialization.load_der_private_key(raw, password=password)
-    except (ValueError, TypeError) as exc:
-        # cryptography's messages name the problem (password, format) and never the key.
-        raise ConfigurationError(f"not a readable private key: {exc}") from None
+    except TypeError:  # cryptography: a password is missing, or given for a plain key
+        raise ConfigurationError(
+            "not a readable private key: it is encrypted and needs a password, or a password "
+            "was given for a key that has none"
+        ) from None
+    except ValueError:
+        # Review (#11): not cryptography's text, which can quote the file's ASN.1 tags.
+        raise ConfigurationError(
+            "not a readable private key (PEM or DER: PKCS#8, SEC1 or PKCS#1), or the password "
+            "is wrong"
+        ) from None
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise ConfigurationError(
             f"a {type(key).__name__} cannot be a payment processing key (EC P-256 or RSA)"

@@ -112,6 +112,10 @@ def _payment_data(world: World, value: Any) -> None:
 def _diagnose(world: World, value: Any) -> None:
     diagnosis = diagnose(value, keys=[world.key], root=world.trust, now=NOW)
     repr(diagnosis)
+    diagnosis = diagnose(
+        world.file(value), keys=[world.key], merchant_id=as_text(value), root=world.trust, now=NOW
+    )
+    repr(diagnosis)
 
 
 def _install(world: World, value: Any) -> None:
