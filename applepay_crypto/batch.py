@@ -2,9 +2,11 @@
 
 Each input line is a token in any accepted shape, or ``{"id": ..., "token": <token>}``.
 Each output line is the ``decrypt --json`` object, or ``{"error": {"code", "message"}}``,
-with the ``id`` copied when one was given. Lines are read in chunks; with several worker
-processes, at most a few chunks per worker are in flight, so memory stays flat whatever
-the input size.
+with the ``id`` copied when one was given (a string of up to 256 characters or a finite
+number; a line with another id is refused, without one). Whatever a line holds, it gets
+exactly one result, in order: nothing in a line can stop the batch or a worker. Lines are
+read in chunks; with several worker processes, at most a few chunks per worker are in
+flight, so memory stays flat whatever the input size.
 """
 
 from __future__ import annotations

@@ -154,8 +154,17 @@ def check_option_text(options: dict[str, Any]) -> None:
                 try:
                     text.encode("utf-8")
                 except UnicodeEncodeError:
-                    option = name.replace("_", "-")
-                    raise ConfigurationError(f"--{option} is not valid UTF-8 text") from None
+                    name = _option_name(name)
+                    raise ConfigurationError(f"{name} is not valid UTF-8 text") from None
+
+
+def _option_name(name: str) -> str:
+    """How the user spelled the parameter: ``--merchant-id``, or ``VALIDATION_URL``."""
+    context = click.get_current_context(silent=True)
+    for param in context.command.params if context is not None else ():
+        if param.name == name:
+            return param.opts[0] if isinstance(param, click.Option) else name.upper()
+    return name
 
 
 def table(rows: list[tuple[str, Any]]) -> None:
