@@ -2,9 +2,11 @@
 
 Each input line is a token in any accepted shape, or ``{"id": ..., "token": <token>}``.
 Each output line is the ``decrypt --json`` object, or ``{"error": {"code", "message"}}``,
-with the ``id`` copied when one was given. Lines are read in chunks; with several worker
-processes, at most a few chunks per worker are in flight, so memory stays flat whatever
-the input size.
+with the ``id`` copied when one was given (a string of up to 256 characters or a finite
+number; a line with another id is refused, without one). Whatever a line holds, it gets
+exactly one result, in order: nothing in a line can stop the batch or a worker. Lines are
+read in chunks; with several worker processes, at most a few chunks per worker are in
+flight, so memory stays flat whatever the input size.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import math
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +26,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from .decryptor import TokenDecryptor
-from .errors import ApplePayError, ConfigurationError, MalformedTokenError, error_class
+from .errors import (
+    ApplePayError,
+    ConfigurationError,
+    InternalError,
+    MalformedTokenError,
+    error_class,
+)
 from .keys import MerchantKey
 from .replay import ReplayGuard
 from .signature import DEFAULT_MAX_AGE
@@ -166,25 +175,62 @@ Outcome = tuple[bytes, str | None]  # (output line, error code or None)
 
 
 def _decrypt_line(decryptor: TokenDecryptor, line: bytes, config: BatchConfig) -> Outcome:
+    """One line's output and error code. Review (#11): whatever the line holds, it gets its
+    own result; nothing it contains can end the batch or the worker."""
     line_id = None
-    code = None
     try:
         if line == _TOO_LONG or len(line) > MAX_LINE_BYTES:
             raise MalformedTokenError(f"line is longer than {MAX_LINE_BYTES} bytes")
         token: Any = line
         stripped = line.lstrip()
         if stripped.startswith(b"{") and b'"id"' in line:
-            try:
-                document = json.loads(line)
-            except ValueError:
-                raise MalformedTokenError("line is not valid JSON") from None
+            document = _line_document(line)
             if isinstance(document, dict) and "id" in document and "token" in document:
-                line_id, token = document["id"], document["token"]
+                line_id, token = _line_id(document["id"]), document["token"]
         result = decryptor.decrypt(token, now=config.now).to_json_dict(reveal=config.reveal)
         output = {"id": line_id, **result} if line_id is not None else result
+        return _dumps(output), None
     except ApplePayError as exc:
-        output, code = _error_line(exc, line_id), exc.code
-    return json.dumps(output, separators=(",", ":")).encode() + b"\n", code
+        return _dumps(_error_line(exc, line_id)), exc.code
+    except Exception as exc:  # a bug: the line's own result names its type, never its text
+        error = InternalError(f"this line met a bug ({type(exc).__name__}); please report it")
+        return _dumps(_error_line(error, line_id)), error.code
+
+
+def _line_document(line: bytes) -> Any:
+    try:
+        return json.loads(line.decode("utf-8"))
+    except (ValueError, RecursionError):  # not UTF-8, not JSON, nested past the stack
+        raise MalformedTokenError("line is not valid JSON") from None
+
+
+#: An id is echoed in the output: a short string or a number, so any consumer can read it.
+MAX_ID_LENGTH = 256
+
+
+def _line_id(value: Any) -> str | int | float | None:
+    """Review (#11): an id nested thousands of levels deep, or holding a lone surrogate,
+    would make the result line unwritable (or unreadable by a strict JSON parser)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise MalformedTokenError("the line's id is not a string or a number")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise MalformedTokenError("the line's id is not a finite number")
+    if isinstance(value, str):
+        if len(value) > MAX_ID_LENGTH:
+            raise MalformedTokenError(f"the line's id is longer than {MAX_ID_LENGTH} characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise MalformedTokenError("the line's id is not valid Unicode") from None
+    elif isinstance(value, int) and abs(value) >= 2**63:
+        raise MalformedTokenError("the line's id is too large a number")
+    return value
+
+
+def _dumps(document: dict[str, Any]) -> bytes:
+    return json.dumps(document, separators=(",", ":")).encode() + b"\n"
 
 
 def _decrypt_block(

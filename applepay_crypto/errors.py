@@ -15,6 +15,7 @@ __all__ = [
     "CertificateInvalidError",
     "ConfigurationError",
     "DecryptionFailedError",
+    "InternalError",
     "KeyNotFoundError",
     "MalformedTokenError",
     "ReplayedTransactionError",
@@ -114,6 +115,13 @@ class ConfigurationError(ApplePayError):
     """Keys, certificates or options given to the library are unusable or inconsistent."""
 
     code = "invalid_configuration"
+
+
+class InternalError(ApplePayError):
+    """An input met a bug of this library: reported for that input alone (one line of a
+    batch) with the exception's type only, never its text, which may quote the input."""
+
+    code = "internal_error"
 
 
 def error_class(code: str) -> type[ApplePayError]:

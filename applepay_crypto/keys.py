@@ -119,9 +119,17 @@ def load_private_key(
             key = serialization.load_pem_private_key(raw, password=password)
         else:
             key = serialization.load_der_private_key(raw, password=password)
-    except (ValueError, TypeError) as exc:
-        # cryptography's messages name the problem (password, format) and never the key.
-        raise ConfigurationError(f"not a readable private key: {exc}") from None
+    except TypeError:  # cryptography: a password is missing, or given for a plain key
+        raise ConfigurationError(
+            "not a readable private key: it is encrypted and needs a password, or a password "
+            "was given for a key that has none"
+        ) from None
+    except ValueError:
+        # Review (#11): not cryptography's text, which can quote the file's ASN.1 tags.
+        raise ConfigurationError(
+            "not a readable private key (PEM or DER: PKCS#8, SEC1 or PKCS#1), or the password "
+            "is wrong"
+        ) from None
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise ConfigurationError(
             f"a {type(key).__name__} cannot be a payment processing key (EC P-256 or RSA)"
@@ -144,7 +152,11 @@ def public_key_hash(
 
 def merchant_id_hash(merchant_id: str) -> bytes:
     """EC_v1's KDF party V: SHA-256 of the identifier string, never the string itself."""
-    return hashlib.sha256(merchant_id.encode("utf-8")).digest()
+    try:
+        encoded = merchant_id.encode("utf-8")
+    except UnicodeEncodeError:  # review (#11): a lone surrogate (argv bytes that are not UTF-8)
+        raise ConfigurationError("the merchant identifier is not valid Unicode") from None
+    return hashlib.sha256(encoded).digest()
 
 
 def merchant_id_hash_from_certificate(certificate: x509.Certificate) -> bytes | None:

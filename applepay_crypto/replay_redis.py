@@ -102,12 +102,20 @@ class RedisReplayGuard:
         """
         redis = _redis()
         try:
+            url.encode("utf-8")  # review (#11): a surrogate would fail only at the first token
             client = redis.Redis.from_url(
                 url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout
             )
-        except ValueError as exc:
+        except ValueError as exc:  # UnicodeEncodeError too
+            # Review (#11): neither redis's text nor the URL is repeated: "redis://:secret"
+            # (no host) reads the password as a port, which both quote and redact_url keeps.
+            hint = (
+                "it must start with redis://, rediss:// or unix://"
+                if "scheme" in str(exc)
+                else "check its host, port and options"
+            )
             raise ConfigurationError(
-                f"not a usable Redis URL {redact_url(url)!r}: {str(exc).replace(url, '<url>')}"
+                f"not a usable Redis URL ({hint}); it is not shown, as it may hold a password"
             ) from None
         return cls(client, window=window, margin=margin, prefix=prefix, clock=clock)
 

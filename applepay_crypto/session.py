@@ -128,8 +128,11 @@ class MerchantSession:
 
 def check_validation_url(url: str, *, allow_hosts: Iterable[str] = ()) -> tuple[str, int, str]:
     """``(host, port, path)`` of an acceptable validation URL, else an error saying why."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except (ValueError, TypeError, AttributeError):  # review (#11): "https://[::1/", not text
+        raise SessionHostNotAllowedError("the validation URL is not a URL") from None
     allowed = {h.lower() for h in allow_hosts}
     if parts.scheme != "https":
         raise SessionHostNotAllowedError(f"the validation URL must use https, not {parts.scheme!r}")
@@ -140,8 +143,9 @@ def check_validation_url(url: str, *, allow_hosts: Iterable[str] = ()) -> tuple[
     except ValueError:
         raise SessionHostNotAllowedError("the validation URL has an invalid port") from None
     if host not in APPLE_VALIDATION_HOSTS and host not in allowed:
+        shown = host.encode("utf-8", "backslashreplace").decode("utf-8")[:80]
         raise SessionHostNotAllowedError(
-            f"{host or 'the URL'} is not one of Apple's merchant validation hosts "
+            f"{shown or 'the URL'} is not one of Apple's merchant validation hosts "
             "(e.g. apple-pay-gateway.apple.com); a validation URL comes from the browser and "
             "must never send the merchant certificate elsewhere"
         )
@@ -169,6 +173,13 @@ def session_request_body(
         "initiative": initiative,
         "initiativeContext": initiative_context,
     }
+    for name, value in body.items():
+        if not isinstance(value, str):
+            raise ConfigurationError(f"{name} is not a string")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # review (#11): a lone surrogate, e.g. from argv bytes
+            raise ConfigurationError(f"{name} is not valid Unicode") from None
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 

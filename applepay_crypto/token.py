@@ -147,7 +147,11 @@ def parse_token(
         _check_mapping_size(source, max_size)
         return _payment_data_from(source, depth=0)
     else:
-        raise TypeError(f"cannot read a token from {type(source).__name__}")
+        # Review (#11): a framework may hand over already-parsed JSON that is not an object
+        # (None, True, [], 1): that is a malformed token, not a programming error.
+        raise MalformedTokenError(
+            f"a token is a JSON object, its text or bytes, not {type(source).__name__[:40]}"
+        )
     _check_size(len(raw), max_size)
     return _payment_data_from(raw, depth=0)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import http.client
 import os
 import tempfile
 import threading
@@ -118,13 +119,17 @@ def install_apple_root(
     Nothing is written unless the certificate's fingerprint is Apple's.
     """
     if source is not None:
-        raw = Path(source).read_bytes()
+        try:
+            raw = Path(source).read_bytes()
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot read {os.fspath(source)!r}: {exc.strerror or type(exc).__name__}"
+            ) from None
         origin = f"file {os.fspath(source)!r}"
     else:
         if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             raise ConfigurationError("the root certificate is only downloaded over https")
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - scheme checked
-            raw = response.read(64 * 1024)
+        raw = _download_root(url, timeout)
         origin = url
     try:
         cert = load_certificate(raw)
@@ -132,13 +137,43 @@ def install_apple_root(
         raise UntrustedRootError(f"{origin} is not a certificate") from None
     check_apple_root(cert, source=origin)
     target = Path(destination) if destination is not None else user_root_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Write-then-rename: a crash never leaves a half-written root behind.
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
-        handle.write(raw)
-    os.chmod(handle.name, 0o644)
-    os.replace(handle.name, target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write-then-rename: a crash never leaves a half-written root behind.
+        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
+            handle.write(raw)
+        os.chmod(handle.name, 0o644)
+        os.replace(handle.name, target)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot write {os.fspath(target)!r}: {exc.strerror or type(exc).__name__}"
+        ) from None
     return target
+
+
+def _download_root(url: str, timeout: float) -> bytes:
+    """Review (#11): a machine without internet (refused, unresolvable, timed out, a proxy
+    answering garbage) is a setup problem with one fix, not a traceback."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - scheme checked
+            return bytes(response.read(64 * 1024))
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError is an OSError
+        why = _network_reason(exc)
+        raise TrustRootMissingError(
+            f"cannot download Apple Root CA - G3 from {url} ({why[:80]}); download "
+            "AppleRootCA-G3.cer on a machine that can, then run "
+            "`applepay-crypto trust install --from FILE`"
+        ) from None
+
+
+def _network_reason(exc: BaseException) -> str:
+    """A short reason (no response body: a captive portal's page is not a message)."""
+    reason = getattr(exc, "reason", None)  # URLError: a text, or the socket's OSError
+    if isinstance(reason, BaseException):
+        exc, reason = reason, None
+    if not isinstance(reason, str):
+        reason = getattr(exc, "strerror", None)
+    return reason if isinstance(reason, str) and reason else type(exc).__name__
 
 
 def _describe(cert: x509.Certificate) -> str:

@@ -6,7 +6,9 @@
 TARGET is one of ``token`` (parse_token on bytes and text), ``cms`` (parse_signed_data),
 ``signature`` (the input becomes the CMS of a valid minted token, then full verify and
 decrypt), ``decrypt`` (the input is the token JSON, full verify and decrypt with the
-right key and test root) and ``payment`` (PaymentData.from_json). An input passes when
+right key and test root), ``payment`` (PaymentData.from_json), ``parsed`` (the input's
+JSON value, of any type, into parse_token and the decryptor) and ``batch`` (the input as
+decrypt-batch lines: one ordered result per line). An input passes when
 it ends in a result or an ApplePayError; anything else is a crash, which libFuzzer saves
 as ``crash-*``. Turn each into a vector with ``python -m applepay_crypto.testing.record_fuzz``
 (add a case there) and a test in tests/security/test_hostile_inputs.py.
@@ -31,6 +33,7 @@ import atheris
 
 with atheris.instrument_imports(include=["applepay_crypto", "asn1crypto"]):
     from applepay_crypto import ApplePayError, PaymentData, TokenDecryptor, parse_token
+    from applepay_crypto.batch import BatchConfig, decrypt_blocks
     from applepay_crypto.cms import parse_signed_data
     from applepay_crypto.describe import describe_token
     from applepay_crypto.testing.vectors import _keys, _trust, load_vector
@@ -46,6 +49,9 @@ _DECRYPTOR = TokenDecryptor(
 )
 _TOKEN: dict[str, Any] = _BASE["input"]["json"]
 _PLAINTEXT = _DECRYPTOR.decrypt(_TOKEN, now=_NOW).payment_data.raw_json
+_BATCH = BatchConfig.from_objects(
+    [*_keys(_BASE), *_keys(_RSA)], trust=_trust(_BASE, None), now=_NOW
+)
 
 
 def _text(data: bytes) -> str:
@@ -90,12 +96,39 @@ def fuzz_payment(data: bytes) -> None:
     payment.to_dict()
 
 
+def fuzz_parsed(data: bytes) -> None:
+    """Review (#11): the input as already-parsed JSON of any type, as a framework hands it."""
+    try:
+        value = json.loads(_text(data))
+    except (ValueError, RecursionError):
+        return
+    for call in (parse_token, _DECRYPTOR.decrypt, _DECRYPTOR.verify):
+        with contextlib.suppress(ApplePayError):
+            call(value)
+
+
+def fuzz_batch(data: bytes) -> None:
+    """Review (#11): the input as decrypt-batch lines: one ordered result per line, never
+    an exception."""
+    lines = [line for line in data.split(b"\n") if line.strip()]
+    outputs: list[bytes] = []
+    for block, codes in decrypt_blocks([data + b"\n"], _BATCH):
+        produced = block.splitlines()
+        assert len(produced) == len(codes)
+        outputs += produced
+    assert len(outputs) == len(lines)
+    for output in outputs:
+        json.loads(output)
+
+
 TARGETS = {
     "token": fuzz_token,
     "cms": fuzz_cms,
     "signature": fuzz_signature,
     "decrypt": fuzz_decrypt,
     "payment": fuzz_payment,
+    "parsed": fuzz_parsed,
+    "batch": fuzz_batch,
 }
 
 
@@ -128,6 +161,8 @@ def seed_corpus(directory: Path) -> None:
             seeds["cms"].append(signature)
             seeds["signature"].append(signature)
     seeds["payment"].append(_PLAINTEXT)
+    seeds["parsed"] += [b"null", b"[]", b"1", b'{"token": null}', *seeds["token"][:8]]
+    seeds["batch"] += [b'{"id":1,"token":[]}\n{"token":null}\n' + raw for raw in seeds["token"][:8]]
     for name, items in seeds.items():
         target = directory / name
         target.mkdir(parents=True, exist_ok=True)

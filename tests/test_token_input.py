@@ -210,8 +210,10 @@ def test_missing_file_is_a_clear_error(tmp_path) -> None:
 
 
 def test_wrong_python_type() -> None:
-    with pytest.raises(TypeError):
+    # Review (#11): parsed JSON of another type is a malformed token, not a TypeError.
+    with pytest.raises(MalformedTokenError) as caught:
         parse_token(12)  # type: ignore[arg-type]
+    assert caught.value.code == "malformed_token"
 
 
 class TestBase64Prefixes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import warnings
 from typing import Any
 
@@ -31,6 +33,18 @@ def main() -> None:
     """
     # Library warnings (a private key file others can read) as one plain line on stderr.
     warnings.showwarning = _show_warning
+    _printable_streams()
+
+
+def _printable_streams() -> None:
+    """Review (#11): text from a token, a decrypted payload or a file may hold a lone
+    surrogate; printed, it must come out as a ``\\udXXX`` escape, not end the command
+    with a UnicodeEncodeError. Every echo of every command goes through these streams."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # a closed or odd stream
+                reconfigure(errors="backslashreplace")
 
 
 def _show_warning(message: Warning | str, *_: Any, **__: Any) -> None:

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..errors import ApplePayError
+from ..errors import ApplePayError, ConfigurationError, InternalError
 from ..keys import load_certificate
 from ..trust import TrustStore, is_apple_root
 from .params import Duration, Timestamp
@@ -26,6 +26,7 @@ _USAGE_CODES = {
     "trust_root_missing",
     "session_host_not_allowed",
     "replay_guard_unavailable",  # an outage, not a verdict on the token
+    "internal_error",  # a bug of this tool, not a verdict on the token
 }
 
 
@@ -118,15 +119,52 @@ def handles_errors(command: F) -> F:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            check_option_text(kwargs)
             return command(*args, **kwargs)
         except ApplePayError as exc:
-            if kwargs.get("as_json"):
-                print_json({"error": exc.to_dict()})
-            else:
-                click.secho(f"error [{exc.code}]: {exc.message}", fg="red", err=True)
-            sys.exit(EXIT_USAGE if exc.code in _USAGE_CODES else EXIT_REJECTED)
+            report_error(exc, as_json=bool(kwargs.get("as_json")))
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own usage errors: its message, exit 2
+        except Exception as exc:  # review (#11): never a traceback; the type only, as the
+            # text of an unexpected exception may quote token or key bytes
+            report_error(
+                InternalError(f"unexpected {type(exc).__name__}; please report this as a bug"),
+                as_json=bool(kwargs.get("as_json")),
+            )
 
     return wrapper  # type: ignore[return-value]
+
+
+def report_error(exc: ApplePayError, *, as_json: bool) -> None:
+    """Print ``exc`` as the CLI's contract says, then exit 1 (rejected) or 2 (setup)."""
+    if as_json:
+        print_json({"error": exc.to_dict()})
+    else:
+        click.secho(f"error [{exc.code}]: {exc.message}", fg="red", err=True)
+    sys.exit(EXIT_USAGE if exc.code in _USAGE_CODES else EXIT_REJECTED)
+
+
+def check_option_text(options: dict[str, Any]) -> None:
+    """Review (#11): argv bytes that are not UTF-8 reach a command as lone surrogates, which
+    no key file, password, merchant id or URL can hold: refused here, for every option of
+    every command, before any of them is used."""
+    for name, value in options.items():
+        for text in value if isinstance(value, tuple) else (value,):
+            if isinstance(text, str):
+                try:
+                    text.encode("utf-8")
+                except UnicodeEncodeError:
+                    name = _option_name(name)
+                    raise ConfigurationError(f"{name} is not valid UTF-8 text") from None
+
+
+def _option_name(name: str) -> str:
+    """How the user spelled the parameter: ``--merchant-id``, or ``VALIDATION_URL``."""
+    context = click.get_current_context(silent=True)
+    for param in context.command.params if context is not None else ():
+        if param.name == name:
+            return param.opts[0] if isinstance(param, click.Option) else name.upper()
+    return name
 
 
 def table(rows: list[tuple[str, Any]]) -> None:

@@ -12,6 +12,7 @@ from ..doctor import Diagnosis, diagnose
 from ._common import (
     EXIT_REJECTED,
     at_option,
+    handles_errors,
     json_option,
     max_age_option,
     merchant_key_options,
@@ -39,6 +40,7 @@ _STYLE = {
     help="Trusted root (default: the installed Apple Root CA - G3).",
 )
 @json_option
+@handles_errors
 def doctor(
     token: str,
     keys: tuple[Path, ...],

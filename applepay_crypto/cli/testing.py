@@ -118,9 +118,12 @@ def mint_command(
         version = "RSA_v1" if isinstance(certificate.public_key(), rsa.RSAPublicKey) else "EC_v1"
     try:
         app_data = bytes.fromhex(application_data) if application_data else None
+    except ValueError:
+        raise click.BadParameter("--application-data is not hex") from None
+    try:
         body = json.loads(payload.read()) if payload else sample_payload()
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
+    except (ValueError, RecursionError):  # review (#11): a decoder's text quotes the bytes
+        raise click.BadParameter("--payload is not a UTF-8 JSON file") from None
     try:
         token = mint(
             body,

@@ -7,6 +7,7 @@ and the certificate's (extension and UID) tells which one the token was made for
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from cryptography import x509
@@ -84,7 +85,11 @@ def _merchant_ids(
     """Every merchant id hash worth trying, labelled, without repeats."""
     options: list[tuple[str, bytes]] = []
     if merchant_id is not None:
-        options.append((f"the merchant id given ({merchant_id!r})", merchant_id_hash(merchant_id)))
+        # Review (#11): an id that is not valid Unicode has no hash; diagnose never raises.
+        with contextlib.suppress(ApplePayError):
+            options.append(
+                (f"the merchant id given ({merchant_id!r})", merchant_id_hash(merchant_id))
+            )
     if cert is not None:
         cert_id = merchant_id_from_certificate(cert)
         try:

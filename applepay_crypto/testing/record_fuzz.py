@@ -8,7 +8,10 @@ and rewritten. Nobody edits these files by hand.
 
 Not recordable in this format: a token *dict* nested past the recursion limit (found by
 fuzzing; a JSON file that deep cannot be read back), tested in
-``tests/security/test_hostile_inputs.py`` instead.
+``tests/security/test_hostile_inputs.py`` instead; and review (#11)'s findings outside
+token input (decrypt-batch lines, option text, URLs, Redis URLs, merchant ids), tested by
+property in ``tests/security/test_batch_lines.py``, ``test_cli_hostile.py``,
+``test_public_entry_points.py`` and ``test_error_text.py``.
 """
 
 from __future__ import annotations
@@ -110,6 +113,19 @@ def _with_surrogates() -> bytes:
     return json.dumps(payload).encode("ascii")
 
 
+class _Parsed:
+    """A token input recorded as parsed JSON (``input.json``) whatever its type."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+
+def _input(token: Any) -> dict[str, Any]:
+    if isinstance(token, _Parsed):
+        return {"json": token.value}
+    return {"json": token} if isinstance(token, dict) else {"text": token}
+
+
 def _cases(authority: TestAuthority, merchant: TestMerchant) -> Iterator[tuple[str, str, Any]]:
     """(name, description, token input) for each finding."""
 
@@ -187,6 +203,13 @@ def _cases(authority: TestAuthority, merchant: TestMerchant) -> Iterator[tuple[s
         "bounded: the outer CMS element claims a 4 GiB length",
         signed_with(b"\x30\x84\xff\xff\xff\xff" + valid[2:]),
     )
+    for label, value in (("null", None), ("true", True), ("array", []), ("number", 1)):
+        yield (
+            f"parsed-json-{label}",
+            "crasher (TypeError; review #11): already-parsed JSON that is not an object, as "
+            f"a framework hands it over ({json.dumps(value)}); the README accepts a dict",
+            _Parsed(value),
+        )
     yield (
         "json-arrays-30k-deep",
         "bounded: 30000 nested JSON arrays within the 64 KiB limit",
@@ -216,7 +239,7 @@ def record(directory: Path) -> int:
             "name": name,
             "description": description,
             "recorded_by": _RECORDED_BY,
-            "input": {"json": token} if isinstance(token, dict) else {"text": token},
+            "input": _input(token),
             "trust": {"root_pem": _pem(authority.root.certificate)},
             "keys": [_key_entry(merchant, merchant_id_only=False)],
             "verify_at": VERIFY_AT.strftime(_ISO),

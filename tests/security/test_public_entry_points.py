@@ -1,0 +1,341 @@
+"""Review (#11), class 6: every public callable of applepay_crypto that takes outside input
+refuses hostile input with an ApplePayError (and its code), never another exception.
+
+ENTRY_POINTS names every public callable (each public module's ``__all__``): either how it
+is fed a hostile value, or why it takes no outside input. A new public callable that is in
+neither fails ``test_every_public_callable_is_covered``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import io
+import json
+import pkgutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fuzz_support import fuzz_settings
+from hostile import hostile_bytes, hostile_inputs, hostile_text, json_texts
+from hypothesis import given
+from hypothesis import strategies as st
+
+import applepay_crypto
+from applepay_crypto import ApplePayError, MerchantKey, PaymentData, TokenDecryptor
+from applepay_crypto.batch import BatchConfig, decrypt_blocks, read_blocks, run_batch
+from applepay_crypto.ber import check_ber
+from applepay_crypto.certfiles import load_pkcs12, read_certificate_file
+from applepay_crypto.certinfo import inspect_file
+from applepay_crypto.cms import parse_signed_data
+from applepay_crypto.decryptor import decrypt_token, verify_token
+from applepay_crypto.doctor import diagnose
+from applepay_crypto.errors import error_class
+from applepay_crypto.keys import load_certificate, load_private_key, merchant_id_hash
+from applepay_crypto.payment_data import mask_pan
+from applepay_crypto.replay_redis import redact_url
+from applepay_crypto.session import check_validation_url, session_request_body
+from applepay_crypto.testing import TestAuthority, TestMerchant
+from applepay_crypto.token import parse_token, read_token
+from applepay_crypto.trust import install_apple_root, load_apple_root
+
+NOW = dt.datetime(2026, 2, 1, 12, 0, tzinfo=dt.timezone.utc)
+
+#: Validation URLs as a browser may post them: any text after a scheme, IPv6 brackets.
+urls = st.one_of(
+    json_texts,
+    st.builds(
+        lambda scheme, host, rest: scheme + host + rest,
+        st.sampled_from(["https://", "http://", "https://user@", "https://["]),
+        st.one_of(hostile_text, st.sampled_from(["apple-pay-gateway.apple.com", "[::1", "]"])),
+        st.one_of(hostile_text, st.sampled_from([":0", ":99999", ":x", "/path?q=1", "]:443"])),
+    ),
+)
+
+
+@dataclass
+class World:
+    key: MerchantKey
+    decryptor: TokenDecryptor
+    trust: Any
+    directory: Path
+
+    def file(self, value: Any) -> Path:
+        """A file holding ``value``'s bytes (JSON of a parsed value), for path-taking calls."""
+        path = self.directory / "input"
+        path.write_bytes(as_bytes(value))
+        return path
+
+
+def as_bytes(value: Any) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    try:
+        return json.dumps(value).encode("utf-8", "surrogatepass")
+    except (ValueError, RecursionError):
+        return b"[" * 5000
+
+
+def as_text(value: Any) -> str:
+    return value if isinstance(value, str) else as_bytes(value).decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """How a hostile value reaches the callable, from which class of values."""
+
+    values: st.SearchStrategy[Any]
+    call: Callable[[World, Any], Any]
+
+
+def _batch(world: World, value: Any, workers: int = 1) -> None:
+    config = BatchConfig.from_objects([world.key], trust=world.trust, now=NOW)
+    run_batch(io.BytesIO(as_bytes(value) + b"\n"), io.BytesIO(), config, workers=workers)
+
+
+def _blocks(world: World, value: Any) -> None:
+    config = BatchConfig.from_objects([world.key], trust=world.trust, now=NOW)
+    list(decrypt_blocks(read_blocks(io.BytesIO(as_bytes(value))), config))
+
+
+def _payment_data(world: World, value: Any) -> None:
+    data = PaymentData.from_json(as_bytes(value))
+    repr(data), data.masked_dict(), data.to_json_dict(reveal=False)
+
+
+def _diagnose(world: World, value: Any) -> None:
+    diagnosis = diagnose(value, keys=[world.key], root=world.trust, now=NOW)
+    repr(diagnosis)
+    diagnosis = diagnose(
+        world.file(value), keys=[world.key], merchant_id=as_text(value), root=world.trust, now=NOW
+    )
+    repr(diagnosis)
+
+
+def _install(world: World, value: Any) -> None:
+    install_apple_root(source=world.file(value), destination=world.directory / "root.cer")
+
+
+def _session_body(world: World, value: Any) -> None:
+    text = as_text(value)
+    session_request_body(
+        merchant_identifier=text, display_name=text, initiative="web", initiative_context=text
+    )
+
+
+TYPED = "takes typed objects built by the library (keys, certificates, parsed tokens)"
+WRITER = "writes files the caller names; its data is the library's own"
+RESULT = "a result or record type the library builds, not an input"
+TOOL = "a local tool (benchmark, key generation); no outside input"
+ERROR = "an error class"
+
+ENTRY_POINTS: dict[str, Entry | str] = {
+    # tokens, in every shape
+    "token.parse_token": Entry(hostile_inputs, lambda w, v: parse_token(v)),
+    "token.read_token": Entry(hostile_bytes, lambda w, v: read_token(w.file(v))),
+    "token.PaymentToken": RESULT,
+    "decryptor.decrypt_token": Entry(
+        hostile_inputs, lambda w, v: decrypt_token(v, key=w.key, root=w.trust, now=NOW)
+    ),
+    "decryptor.verify_token": Entry(
+        hostile_inputs, lambda w, v: verify_token(v, root=w.trust, now=NOW)
+    ),
+    "decryptor.TokenDecryptor": Entry(
+        hostile_inputs, lambda w, v: (w.decryptor.decrypt(v, now=NOW), w.decryptor.verify(v))
+    ),
+    "decryptor.DecryptedToken": RESULT,
+    "doctor.diagnose": Entry(hostile_inputs, _diagnose),
+    "doctor.Diagnosis": RESULT,
+    "doctor.decryption.decrypt_with": TYPED,
+    "doctor.keys.check_keys": TYPED,
+    "doctor.signature.check_signature": TYPED,
+    "doctor.findings.Finding": RESULT,
+    "doctor.findings.Findings": RESULT,
+    "batch.run_batch": Entry(hostile_bytes, _batch),
+    "batch.decrypt_blocks": Entry(hostile_bytes, _blocks),
+    "batch.read_blocks": Entry(
+        hostile_bytes, lambda w, v: list(read_blocks(io.BytesIO(as_bytes(v))))
+    ),
+    "batch.BatchConfig": TYPED,
+    "batch.BatchStats": RESULT,
+    "describe.describe_token": TYPED,
+    "describe.describe_certificate": TYPED,
+    # what decryption yields, and what the CMS holds
+    "payment_data.PaymentData": Entry(hostile_bytes, _payment_data),
+    "payment_data.mask_pan": Entry(json_texts, lambda w, v: mask_pan(v)),
+    "cms.parse_signed_data": Entry(hostile_bytes, lambda w, v: parse_signed_data(v)),
+    "cms.SignedData": RESULT,
+    "cms.LayoutCache": "a cache of parsed layouts, sized by the library",
+    "ber.check_ber": Entry(hostile_bytes, lambda w, v: check_ber(v)),
+    # key and certificate files
+    "keys.load_certificate": Entry(hostile_bytes, lambda w, v: load_certificate(v)),
+    "keys.load_private_key": Entry(hostile_bytes, lambda w, v: load_private_key(v)),
+    "keys.MerchantKey": Entry(
+        hostile_bytes, lambda w, v: MerchantKey.load(v, merchant_id="merchant.com.example")
+    ),
+    "keys.Keyring": TYPED,
+    "keys.InsecureKeyFileWarning": "a warning class",
+    "keys.merchant_id_hash": Entry(hostile_text, lambda w, v: merchant_id_hash(v)),
+    "keys.merchant_id_from_certificate": TYPED,
+    "keys.merchant_id_hash_from_certificate": TYPED,
+    "keys.public_key_hash": TYPED,
+    "keys.save_private_key": WRITER,
+    "keys.warn_if_exposed": "looks at a file's mode only",
+    "certfiles.read_certificate_file": Entry(hostile_bytes, lambda w, v: read_certificate_file(v)),
+    "certfiles.load_pkcs12": Entry(hostile_bytes, lambda w, v: load_pkcs12(v, password=b"x")),
+    "certfiles.CertificateFile": RESULT,
+    "certfiles.convert_certificate": "reads through read_certificate_file (covered)",
+    "certfiles.split_pkcs12": "reads through read_certificate_file (covered)",
+    "certfiles.export_pkcs12": "reads through load_private_key and load_certificate (covered)",
+    "certfiles.pkcs12_bytes": TYPED,
+    "certfiles.write_private_file": WRITER,
+    "certfiles.write_private_key": WRITER,
+    "certfiles.write_public_file": WRITER,
+    "certinfo.inspect_file": Entry(hostile_bytes, lambda w, v: inspect_file(v, now=NOW)),
+    "certinfo.inspect_certificate": TYPED,
+    "certinfo.CertificateReport": RESULT,
+    "certs.Classification": RESULT,
+    "certs.certificate_public_key": TYPED,
+    "certs.certificate_public_key_hash": TYPED,
+    "certs.certificate_signing_request": TYPED,
+    "certs.classify_certificate": TYPED,
+    "certs.common_name": TYPED,
+    "certs.days_left": TYPED,
+    "certs.describe_key": TYPED,
+    "certs.key_belongs_to": TYPED,
+    "certs.new_private_key": TOOL,
+    # trust
+    "trust.load_apple_root": Entry(hostile_bytes, lambda w, v: load_apple_root(w.file(v))),
+    "trust.install_apple_root": Entry(hostile_bytes, _install),
+    "trust.TrustStore": TYPED,
+    "trust.ValidatedChain": TYPED,
+    "trust.check_valid_at": TYPED,
+    "trust.user_root_path": TOOL,
+    # merchant sessions: the validation URL comes from the shopper's browser
+    "session.check_validation_url": Entry(urls, lambda w, v: check_validation_url(v)),
+    "session.session_request_body": Entry(hostile_inputs, _session_body),
+    "session.request_merchant_session": "checks its URL with check_validation_url (covered) "
+    "before any network access",
+    "session.MerchantSession": RESULT,
+    "replay_redis.redact_url": Entry(hostile_text, lambda w, v: redact_url(v)),
+    "replay_redis.RedisReplayGuard": TYPED,
+    "replay.MemoryReplayGuard": TYPED,
+    "replay.SQLiteReplayGuard": TYPED,
+    "replay.ReplayGuard": TYPED,
+    "replay.replay_expiry": TYPED,
+    "errors.error_class": Entry(hostile_text, lambda w, v: error_class(v)),
+    # primitives below parse_token: their inputs are shape-checked already
+    "ec_v1.decrypt": TYPED,
+    "ec_v1.derive_symmetric_key": TYPED,
+    "ec_v1.shared_secret": TYPED,
+    "rsa_v1.decrypt": TYPED,
+    "rsa_v1.unwrap_key": TYPED,
+    "signature.TokenVerifier": TYPED,
+    "signature.VerifiedSignature": RESULT,
+    "signature.check_certificate_oids": TYPED,
+    "signature.check_message_digest": TYPED,
+    "signature.check_signer_signature": TYPED,
+    "signature.check_signing_time": TYPED,
+    "keygen.create_merchant_key": TOOL,
+    "keygen.default_purpose": TOOL,
+    "keygen.NewMerchantKey": RESULT,
+    "bench.machine": TOOL,
+    "bench.run_benchmarks": TOOL,
+    "cli.params.Duration": "a click parameter type: covered by the CLI tests",
+    "cli.params.Timestamp": "a click parameter type: covered by the CLI tests",
+}
+
+#: Whole modules whose callables take no outside input.
+EXEMPT_MODULES = {
+    "testing": "the test authority and recorders: their inputs are the test author's",
+}
+
+
+def public_callables() -> set[str]:
+    names = set()
+    for module_info in pkgutil.walk_packages(applepay_crypto.__path__, "applepay_crypto."):
+        short = module_info.name.removeprefix("applepay_crypto.")
+        if any(part.startswith("_") for part in short.split(".")):
+            continue
+        if short.split(".")[0] in EXEMPT_MODULES:
+            continue
+        module = importlib.import_module(module_info.name)
+        for name in getattr(module, "__all__", ()):
+            value = getattr(module, name)
+            if not callable(value):
+                continue
+            home = getattr(value, "__module__", "")
+            if home == module_info.name:
+                names.add(f"{short}.{name}")
+            elif isinstance(value, type) and issubclass(value, BaseException):
+                names.add(f"{home.removeprefix('applepay_crypto.')}.{name}")
+    # errors raised by the library are classes, not entry points
+    return {n for n in names if not _is_error(n)}
+
+
+def _is_error(dotted: str) -> bool:
+    module, _, name = dotted.rpartition(".")
+    value = getattr(importlib.import_module(f"applepay_crypto.{module}"), name)
+    return isinstance(value, type) and issubclass(value, BaseException) and name != "Warning"
+
+
+def test_every_public_callable_is_covered() -> None:
+    found = public_callables()
+    table = {n for n in ENTRY_POINTS if not _is_error(n)}
+    assert found - table == set(), "public callables with no entry in ENTRY_POINTS"
+    assert table - found == set(), "ENTRY_POINTS names callables that are gone"
+    # the package's own __all__ re-exports only what the submodules' tables cover
+    for name in applepay_crypto.__all__:
+        value = getattr(applepay_crypto, name)
+        if callable(value) and not (isinstance(value, type) and issubclass(value, Exception)):
+            home = value.__module__.removeprefix("applepay_crypto.")
+            assert f"{home}.{name}" in ENTRY_POINTS, name
+
+
+@pytest.fixture(scope="module")
+def world(authority: TestAuthority, ec_merchant: TestMerchant) -> Any:
+    with tempfile.TemporaryDirectory() as directory:
+        trust = authority.trust_store()
+        yield World(
+            key=ec_merchant.merchant_key,
+            decryptor=TokenDecryptor(ec_merchant.merchant_key, trust=trust),
+            trust=trust,
+            directory=Path(directory),
+        )
+
+
+INPUT_ENTRIES = sorted(name for name, entry in ENTRY_POINTS.items() if isinstance(entry, Entry))
+
+
+@pytest.mark.parametrize("name", INPUT_ENTRIES)
+@fuzz_settings(40)
+@given(data=st.data())
+def test_hostile_input_ends_in_an_applepay_error(world: World, name: str, data: Any) -> None:
+    entry = ENTRY_POINTS[name]
+    assert isinstance(entry, Entry)
+    value = data.draw(entry.values, label="value")
+    try:
+        entry.call(world, value)
+    except ApplePayError as exc:
+        assert exc.code and exc.code != "internal_error", exc.code
+        assert isinstance(exc.message, str)
+        exc.message.encode("utf-8")  # printable: no surrogate echoed back
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, True, False, [], 1, 1.5, [{"version": "EC_v1"}], {"token": None}, {"paymentData": []}],
+    ids=repr,
+)
+def test_parsed_json_that_is_not_an_object(world: World, value: Any) -> None:
+    """The review's example: a framework hands over parsed JSON (README: 'as a dict')."""
+    for call in (parse_token, world.decryptor.decrypt, world.decryptor.verify):
+        with pytest.raises(ApplePayError) as caught:
+            call(value)
+        assert caught.value.code == "malformed_token"
