@@ -26,7 +26,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import applepay_crypto
-from applepay_crypto import ApplePayError, MerchantKey, PaymentData, TokenDecryptor
+from applepay_crypto import ApplePayError, MerchantKey, PaymentData, TokenDecryptor, masking
 from applepay_crypto.batch import BatchConfig, decrypt_blocks, read_blocks, run_batch
 from applepay_crypto.ber import check_ber
 from applepay_crypto.certfiles import load_pkcs12, read_certificate_file
@@ -36,7 +36,6 @@ from applepay_crypto.decryptor import decrypt_token, verify_token
 from applepay_crypto.doctor import diagnose
 from applepay_crypto.errors import error_class
 from applepay_crypto.keys import load_certificate, load_private_key, merchant_id_hash
-from applepay_crypto.payment_data import mask_pan
 from applepay_crypto.replay_redis import redact_url
 from applepay_crypto.session import check_validation_url, session_request_body
 from applepay_crypto.testing import TestAuthority, TestMerchant
@@ -168,7 +167,15 @@ ENTRY_POINTS: dict[str, Entry | str] = {
     "describe.describe_certificate": TYPED,
     # what decryption yields, and what the CMS holds
     "payment_data.PaymentData": Entry(hostile_bytes, _payment_data),
-    "payment_data.mask_pan": Entry(json_texts, lambda w, v: mask_pan(v)),
+    # masking rules run over decrypted payloads and PSP bodies: any parsed JSON value
+    "masking.PAYMENT_DATA": Entry(hostile_inputs, lambda w, v: masking.PAYMENT_DATA(v)),
+    "masking.PAYMENT_TOKEN": Entry(hostile_inputs, lambda w, v: masking.PAYMENT_TOKEN(v)),
+    "masking.masked_pan": Entry(hostile_inputs, lambda w, v: masking.masked_pan(v)),
+    "masking.show": Entry(hostile_inputs, lambda w, v: masking.show(v)),
+    "masking.redact": Entry(hostile_inputs, lambda w, v: masking.redact(v)),
+    "masking.each": "builds a rule (its rules are covered through PAYMENT_DATA)",
+    "masking.fields": "builds a rule (its rules are covered through PAYMENT_DATA)",
+    "masking.mask_pan": TYPED,
     "cms.parse_signed_data": Entry(hostile_bytes, lambda w, v: parse_signed_data(v)),
     "cms.SignedData": RESULT,
     "cms.LayoutCache": "a cache of parsed layouts, sized by the library",
@@ -216,6 +223,7 @@ ENTRY_POINTS: dict[str, Entry | str] = {
     "trust.TrustStore": TYPED,
     "trust.ValidatedChain": TYPED,
     "trust.check_valid_at": TYPED,
+    "trust.check_apple_path": TYPED,
     "trust.user_root_path": TOOL,
     # merchant sessions: the validation URL comes from the shopper's browser
     "session.check_validation_url": Entry(urls, lambda w, v: check_validation_url(v)),
