@@ -248,7 +248,13 @@ def _payment_data_from(value: Any, *, depth: int) -> PaymentToken:
         if stripped[:1] in (b"{", b'"'):
             return _payment_data_from(_loads(stripped), depth=depth + 1)
         # base64 of the paymentData JSON (YabandPay's payment_token_object, iOS apps).
-        decoded = _decode_base64(stripped, "token")
+        try:
+            decoded = _decode_base64(stripped, "token")
+        except MalformedTokenError:
+            # `5`, `null`, `[...]` and any other text land here: say what a token may be.
+            raise MalformedTokenError(
+                "token is neither a JSON object (or its text) nor base64 of one"
+            ) from None
         return _payment_data_from(decoded, depth=depth + 1)
     if not isinstance(value, dict | Mapping):  # dict first: the cheap check for parsed JSON
         raise MalformedTokenError("token is neither a JSON object nor base64 of one")
