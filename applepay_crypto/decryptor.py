@@ -18,12 +18,19 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from . import ec_v1, rsa_v1
 from ._frozen import build
 from .errors import ConfigurationError, ReplayedTransactionError, TagMismatchError
-from .keys import Keyring, MerchantKey
+from .keys import (
+    InProcessKeyAgreement,
+    InProcessKeyUnwrapper,
+    KeyAgreement,
+    Keyring,
+    KeyUnwrapper,
+    MerchantKey,
+)
 from .payment_data import PaymentData
 from .replay import ReplayGuard
 from .rsa_v1 import OAEP_PADDING
@@ -86,11 +93,17 @@ class TokenDecryptor:
     with ``now=``. ``verify_signature=False`` skips step 1 entirely: only for tokens
     whose origin is known by other means (tests, archives verified before).
     ``replay_guard`` makes the last step: a transactionId seen before is rejected.
+
+    ``keys`` may be a :class:`Keyring`, which may find keys through a lookup. One decryptor
+    is safe to share between threads (issue #12): it keeps no per-token state, the keyring
+    and the trust store do not change after construction, ``cryptography`` keys may be used
+    concurrently, the PKCS#11 holder takes a session per operation from a pool, and the
+    replay guards are atomic. A holder of your own must be thread-safe too.
     """
 
     def __init__(
         self,
-        keys: MerchantKey | Iterable[MerchantKey],
+        keys: MerchantKey | Iterable[MerchantKey] | Keyring,
         *,
         trust: TrustStore | None = None,
         max_age: dt.timedelta = DEFAULT_MAX_AGE,
@@ -101,7 +114,10 @@ class TokenDecryptor:
         if replay_guard is not None and not verify_signature:
             raise ConfigurationError("a replay guard needs verified signing times")
         self.replay_guard = replay_guard
-        self.keyring = Keyring([keys] if isinstance(keys, MerchantKey) else keys)
+        if isinstance(keys, Keyring):
+            self.keyring = keys
+        else:
+            self.keyring = Keyring([keys] if isinstance(keys, MerchantKey) else keys)
         for key in self.keyring:
             _warm_up(key)
         self.verify_signature = verify_signature
@@ -185,27 +201,29 @@ def _explain_tag_mismatch(token: PaymentToken, *, verified: bool) -> TagMismatch
 
 def _warm_up(key: MerchantKey) -> None:
     """One private-key operation at configuration time: the first one in a process costs a
-    millisecond more (OpenSSL's lazy set-up), which the first token should not pay."""
-    private_key = key.private_key
-    if isinstance(private_key, ec.EllipticCurvePrivateKey):
-        private_key.exchange(ec.ECDH(), ec.generate_private_key(ec.SECP256R1()).public_key())
-    else:
-        private_key.decrypt(private_key.public_key().encrypt(bytes(16), OAEP_PADDING), OAEP_PADDING)
+    millisecond more (OpenSSL's lazy set-up), which the first token should not pay. Keys
+    held outside this process are left alone (MerchantKey.from_holder checks them)."""
+    holder = key.holder
+    if isinstance(holder, InProcessKeyAgreement):
+        holder.exchange(ec.generate_private_key(ec.SECP256R1()).public_key())
+    elif isinstance(holder, InProcessKeyUnwrapper):
+        public = holder.private_key.public_key()
+        holder.unwrap_oaep_sha256(public.encrypt(bytes(16), OAEP_PADDING))
 
 
 def _decrypt_payload(token: PaymentToken, key: MerchantKey) -> bytes:
-    # Keyring.find(version=) matched the key's type to the token's version, and
+    # Keyring.find(version=) matched the key's holder to the token's version, and
     # parse_token the header fields to it: no isinstance checks on the hot path.
     if token.version == "EC_v1":
         assert key.merchant_id_hash is not None
         return ec_v1.decrypt(
             token.data,
             cast(bytes, token.ephemeral_public_key),
-            cast(ec.EllipticCurvePrivateKey, key.private_key),
+            cast(KeyAgreement, key.holder),
             key.merchant_id_hash,
         )
     return rsa_v1.decrypt(
-        token.data, cast(bytes, token.wrapped_key), cast(rsa.RSAPrivateKey, key.private_key)
+        token.data, cast(bytes, token.wrapped_key), cast(KeyUnwrapper, key.holder)
     )
 
 
