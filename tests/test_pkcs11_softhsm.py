@@ -299,3 +299,18 @@ def test_threads_share_one_decryptor_with_the_softhsm_key(softhsm, authority, im
     assert errors == []
     assert [results[i] for i in range(len(tokens))] == pans
     assert token._opened <= 3
+
+
+def test_symmetric_key_derived_with_the_softhsm_key(softhsm, authority, imported) -> None:
+    """Part 5 with the key in the token: the key holder derives, a PSP decrypts."""
+    from applepay_crypto.decryptor import decrypt_with_symmetric_key
+
+    merchant, hsm_key = imported
+    token = _token_for(authority, merchant)
+    holder = TokenDecryptor(hsm_key, trust=authority.trust_store())
+    symmetric = holder.derive_symmetric_key(token, now=NOW)
+    result = decrypt_with_symmetric_key(token, symmetric, root=authority.trust_store(), now=NOW)
+    expected = TokenDecryptor(merchant.merchant_key, trust=authority.trust_store()).decrypt(
+        token, now=NOW
+    )
+    assert result.payment_data.to_dict() == expected.payment_data.to_dict()
