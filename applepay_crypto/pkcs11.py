@@ -498,6 +498,11 @@ def import_private_key(
         )
     common = {Attribute.ID: key_id, Attribute.LABEL: label}
     with token.session() as session:
+        # A second object with the same CKA_ID would make the key ambiguous to find.
+        if token._find(session, ObjectClass.PRIVATE_KEY, key_id, None) is not None:
+            raise ConfigurationError(
+                f"the token {token.token_label!r} already holds this key (CKA_ID {key_id.hex()})"
+            )
         try:
             session.create_object(_locked({**_private_attributes(key), **common}))
             session.create_object(

@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -282,3 +283,57 @@ def test_threads_share_one_decryptor(authority, ec_merchant, own_holder: bool) -
     assert [results[i] for i in range(len(tokens))] == pans
     if own_holder:
         assert holder.calls == len(tokens) + 1  # + the pair check of from_holder
+
+
+class KmsKeyAgreement:
+    """docs/hsm.md's AWS KMS recipe, verbatim: run here against a stand-in client (KMS
+    itself is not reachable from the test machine)."""
+
+    kind = "EC P-256 in AWS KMS"
+
+    def __init__(self, kms_client: Any, key_id: str) -> None:
+        self.kms, self.key_id = kms_client, key_id
+
+    def exchange(self, ephemeral_public_key: ec.EllipticCurvePublicKey) -> bytes:
+        spki = ephemeral_public_key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        answer = self.kms.derive_shared_secret(
+            KeyId=self.key_id, KeyAgreementAlgorithm="ECDH", PublicKey=spki
+        )
+        return answer["SharedSecret"]
+
+
+class StandInKms:
+    """What DeriveSharedSecret and GetPublicKey take and give, per AWS's API reference."""
+
+    def __init__(self, private_key: ec.EllipticCurvePrivateKey) -> None:
+        self._key = private_key
+
+    def get_public_key(self, *, KeyId: str) -> dict[str, Any]:
+        return {
+            "PublicKey": self._key.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        }
+
+    def derive_shared_secret(
+        self, *, KeyId: str, KeyAgreementAlgorithm: str, PublicKey: bytes
+    ) -> dict[str, Any]:
+        assert KeyAgreementAlgorithm == "ECDH"
+        peer = serialization.load_der_public_key(PublicKey)
+        return {"KeyId": KeyId, "SharedSecret": self._key.exchange(ec.ECDH(), peer)}
+
+
+def test_the_kms_recipe_decrypts(authority, ec_merchant) -> None:
+    kms = StandInKms(ec_merchant.merchant_key.private_key)
+    key_id = "alias/apple-pay-2026"
+    public = serialization.load_der_public_key(kms.get_public_key(KeyId=key_id)["PublicKey"])
+    key = MerchantKey.from_holder(
+        KmsKeyAgreement(kms, key_id), public_key=public, merchant_id=ec_merchant.merchant_id
+    )
+    assert repr(key).startswith("MerchantKey(EC P-256 in AWS KMS")
+    token = _token(authority, ec_merchant)
+    result = TokenDecryptor(key, trust=authority.trust_store()).decrypt(token, now=NOW)
+    expected = TokenDecryptor(ec_merchant.merchant_key, trust=authority.trust_store())
+    assert result.payment_data.to_dict() == expected.decrypt(token, now=NOW).payment_data.to_dict()

@@ -314,3 +314,11 @@ def test_symmetric_key_derived_with_the_softhsm_key(softhsm, authority, imported
         token, now=NOW
     )
     assert result.payment_data.to_dict() == expected.payment_data.to_dict()
+
+
+def test_importing_a_key_twice_is_refused(softhsm, imported) -> None:
+    from applepay_crypto import ConfigurationError
+
+    merchant, _ = imported
+    with pytest.raises(ConfigurationError, match="already holds this key"):
+        import_private_key(softhsm["token"], merchant.merchant_key.private_key, label="again")
