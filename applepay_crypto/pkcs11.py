@@ -20,6 +20,7 @@ Optional: ``pip install 'applepay-toolkit[pkcs11]'`` (python-pkcs11).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import queue
 import threading
@@ -55,8 +56,10 @@ __all__ = [
     "Pkcs11KeyAgreement",
     "Pkcs11KeyUnwrapper",
     "Pkcs11Token",
+    "certificate_signing_request",
     "generate_private_key",
     "import_private_key",
+    "store_certificate",
 ]
 
 #: Where the module path comes from when none is given (the OpenSSL / p11-kit habit).
@@ -258,6 +261,14 @@ class Pkcs11Token:
         assert isinstance(public, ec.EllipticCurvePublicKey | rsa.RSAPublicKey)
         return public
 
+    def certificate(self, key_id: bytes) -> x509.Certificate | None:
+        """The certificate stored beside the key (``CKA_ID`` = its publicKeyHash), if any:
+        Apple's payment processing certificate, which names the merchant id."""
+        with self.session() as session:
+            found = self._find(session, ObjectClass.CERTIFICATE, key_id, None)
+            der = bytes(found[Attribute.VALUE]) if found is not None else None
+        return x509.load_der_x509_certificate(der) if der is not None else None
+
     def merchant_key(
         self,
         *,
@@ -268,8 +279,9 @@ class Pkcs11Token:
     ) -> MerchantKey:
         """The key with ``CKA_ID`` = ``key_id`` (the raw publicKeyHash) or ``label``.
 
-        Its public key comes from ``certificate`` or from the public key object beside it;
-        one operation checks the pair (and that the key may derive / decrypt)."""
+        Its public key comes from ``certificate``, else from the certificate stored beside
+        it (:func:`store_certificate`), else from the public key object beside it; one
+        operation checks the pair (and that the key may derive / decrypt)."""
         if key_id is None and label is None:
             raise ConfigurationError("find the key by key_id (its publicKeyHash) or label")
         with self.session() as session:
@@ -286,6 +298,8 @@ class Pkcs11Token:
                     else "CKA_DECRYPT false: RSA_v1 needs RSA-OAEP decryption"
                 )
             )
+        if certificate is None and resolved_id is not None:
+            certificate = self.certificate(resolved_id)
         public = None if certificate is not None else self.public_key(key_id, label)
         if public is None and certificate is None:
             raise ConfigurationError(
@@ -543,3 +557,112 @@ def _load_public(der: bytes) -> ec.EllipticCurvePublicKey:
     public = serialization.load_der_public_key(der)
     assert isinstance(public, ec.EllipticCurvePublicKey)
     return public
+
+
+def store_certificate(
+    token: Pkcs11Token, certificate: PathOrBytes | x509.Certificate, *, label: str
+) -> bytes:
+    """Store the payment processing certificate Apple returned beside its key (``CKA_ID`` =
+    the publicKeyHash of its public key, which must be a key the token holds); then
+    :meth:`Pkcs11Token.merchant_key` finds the merchant id by itself. Returns the
+    publicKeyHash."""
+    _require_pkcs11()
+    from .keys import load_certificate
+
+    cert = load_certificate(certificate)
+    key_id = public_key_hash(cert.public_key())  # type: ignore[arg-type]
+    with token.session() as session:
+        if token._find(session, ObjectClass.PRIVATE_KEY, key_id, None) is None:
+            raise HsmKeyNotFoundError(
+                f"the token {token.token_label!r} holds no private key for this certificate "
+                f"(CKA_ID {key_id.hex()})"
+            )
+        if token._find(session, ObjectClass.CERTIFICATE, key_id, None) is not None:
+            raise ConfigurationError(
+                f"the token {token.token_label!r} already holds a certificate for this key"
+            )
+        try:
+            session.create_object(
+                {
+                    Attribute.CLASS: ObjectClass.CERTIFICATE,
+                    Attribute.CERTIFICATE_TYPE: pkcs11.CertificateType.X_509,
+                    Attribute.TOKEN: True,
+                    Attribute.PRIVATE: False,
+                    Attribute.ID: key_id,
+                    Attribute.LABEL: label,
+                    Attribute.SUBJECT: cert.subject.public_bytes(),
+                    Attribute.VALUE: cert.public_bytes(serialization.Encoding.DER),
+                }
+            )
+        except p11.PKCS11Error as exc:
+            raise _hsm_error(exc, "storing the certificate") from None
+    return key_id
+
+
+def certificate_signing_request(
+    token: Pkcs11Token,
+    *,
+    key_id: bytes,
+    merchant_id: str,
+    organization: str | None = None,
+    email: str | None = None,
+    country: str | None = None,
+) -> x509.CertificateSigningRequest:
+    """The CSR Apple asks for, for a P-256 key born in the token, signed inside it
+    (``CKM_ECDSA`` over SHA-256): the same subject as :func:`applepay_crypto.certs.
+    certificate_signing_request` gives for a key file. The to-be-signed part is built
+    with asn1crypto, the signature made by the token."""
+    _require_pkcs11()
+    from asn1crypto import csr as asn1_csr
+    from asn1crypto import keys as asn1_keys
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.x509.oid import NameOID
+
+    public = token.public_key(key_id)
+    if not isinstance(public, ec.EllipticCurvePublicKey):
+        raise HsmKeyNotFoundError(
+            f"the token {token.token_label!r} holds no EC public key with CKA_ID {key_id.hex()}"
+        )
+    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, merchant_id)]
+    if organization:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    if email:
+        attributes.append(x509.NameAttribute(NameOID.EMAIL_ADDRESS, email))
+    if country:
+        attributes.append(x509.NameAttribute(NameOID.COUNTRY_NAME, country))
+    spki = public.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    info = asn1_csr.CertificationRequestInfo(
+        {
+            "version": "v1",
+            "subject": asn1_x509.Name.load(x509.Name(attributes).public_bytes()),
+            "subject_pk_info": asn1_keys.PublicKeyInfo.load(spki),
+            "attributes": [],
+        }
+    )
+    with token.session() as session:
+        handle = token.private_key_handle(session, key_id, None)
+        if not handle[Attribute.SIGN]:
+            raise HsmKeyUsageError(
+                f"the key with CKA_ID {key_id.hex()} has CKA_SIGN false: it cannot sign its CSR"
+            )
+        try:
+            # SHA-256 here, ECDSA in the token (CKM_ECDSA over the digest): SoftHSM2 2.6
+            # has no CKM_ECDSA_SHA256, and every token has CKM_ECDSA.
+            digest = hashlib.sha256(info.dump()).digest()
+            raw = bytes(handle.sign(digest, mechanism=Mechanism.ECDSA))
+        except (p11.MechanismInvalid, p11.MechanismParamInvalid):
+            raise HsmMechanismUnsupportedError(
+                f"the token {token.token_label!r} does not sign with CKM_ECDSA"
+            ) from None
+        except p11.PKCS11Error as exc:
+            raise _hsm_error(exc, "signing the CSR") from None
+    request = asn1_csr.CertificationRequest(
+        {
+            "certification_request_info": info,
+            "signature_algorithm": {"algorithm": "sha256_ecdsa"},
+            "signature": pkcs11.util.ec.encode_ecdsa_signature(raw),
+        }
+    )
+    return x509.load_der_x509_csr(request.dump())

@@ -322,3 +322,57 @@ def test_importing_a_key_twice_is_refused(softhsm, imported) -> None:
     merchant, _ = imported
     with pytest.raises(ConfigurationError, match="already holds this key"):
         import_private_key(softhsm["token"], merchant.merchant_key.private_key, label="again")
+
+
+def test_key_born_in_the_token_gets_a_csr_openssl_verifies_and_its_certificate_stored(
+    softhsm, authority, tmp_path
+) -> None:
+    """Issue #12, part 4 in the library: the CSR is signed inside the token; the
+    certificate Apple returns is stored beside the key and names the merchant id."""
+    import types
+
+    from cryptography.hazmat.primitives import serialization
+
+    from applepay_crypto import ConfigurationError
+    from applepay_crypto.keys import public_key_hash
+    from applepay_crypto.pkcs11 import certificate_signing_request, store_certificate
+    from applepay_crypto.testing.merchant import payment_processing_certificate
+
+    token = softhsm["token"]
+    key_id = generate_private_key(token, label="csr-born")
+    csr = certificate_signing_request(token, key_id=key_id, merchant_id="merchant.com.example.hsm2")
+    assert csr.is_signature_valid
+    assert public_key_hash(csr.public_key()) == key_id  # type: ignore[arg-type]
+    path = tmp_path / "request.csr"
+    path.write_bytes(csr.public_bytes(serialization.Encoding.PEM))
+    if shutil.which("openssl"):
+        checked = subprocess.run(
+            ["openssl", "req", "-verify", "-noout", "-in", str(path)],
+            capture_output=True,
+            text=True,
+        )
+        assert checked.returncode == 0, checked.stderr
+        assert "verif" in (checked.stdout + checked.stderr).lower()
+    public = csr.public_key()
+    issued = payment_processing_certificate(
+        types.SimpleNamespace(public_key=lambda: public),  # type: ignore[arg-type]
+        merchant_id="merchant.com.example.hsm2",
+        authority=authority,
+    )
+    assert store_certificate(token, issued, label="csr-born") == key_id
+    with pytest.raises(ConfigurationError, match="already holds a certificate"):
+        store_certificate(token, issued, label="csr-born")
+    key = token.merchant_key(key_id=key_id)  # merchant id from the stored certificate
+    assert key.merchant_id == "merchant.com.example.hsm2"
+    payload = sample_payload(pan=test_pan())
+    minted = mint(payload, recipient=issued, authority=authority, signing_time=NOW)
+    result = TokenDecryptor(key, trust=authority.trust_store()).decrypt(minted, now=NOW)
+    assert result.payment_data.to_dict() == payload
+
+
+def test_certificate_of_a_key_the_token_lacks_is_refused(softhsm, authority) -> None:
+    from applepay_crypto.pkcs11 import store_certificate
+
+    stranger = TestMerchant.create(authority, merchant_id="merchant.com.example.stranger")
+    with pytest.raises(HsmKeyNotFoundError):
+        store_certificate(softhsm["token"], stranger.certificate, label="stranger")
