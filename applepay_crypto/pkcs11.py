@@ -25,8 +25,10 @@ import os
 import queue
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, unquote_to_bytes
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -56,9 +58,12 @@ __all__ = [
     "Pkcs11KeyAgreement",
     "Pkcs11KeyUnwrapper",
     "Pkcs11Token",
+    "Pkcs11Uri",
     "certificate_signing_request",
     "generate_private_key",
     "import_private_key",
+    "merchant_key_from_uri",
+    "parse_pkcs11_uri",
     "store_certificate",
 ]
 
@@ -666,3 +671,114 @@ def certificate_signing_request(
         }
     )
     return x509.load_der_x509_csr(request.dump())
+
+
+@dataclass(frozen=True)
+class Pkcs11Uri:
+    """What an RFC 7512 PKCS#11 URI names: the token, the key, where the PIN is, the module.
+    Holds no PIN (a URI with ``pin-value`` is refused)."""
+
+    token: str
+    object: str | None
+    id: bytes | None
+    pin_source: str | None
+    module_path: str | None
+
+
+_PATH_ATTRIBUTES = {"token", "object", "id", "type", "manufacturer", "model", "serial"}
+_QUERY_ATTRIBUTES = {"pin-source", "module-path", "module-name"}
+
+
+def parse_pkcs11_uri(uri: str) -> Pkcs11Uri:
+    """``pkcs11:token=merchant;object=apple-pay-2026?pin-source=file:/run/secrets/pin``.
+
+    RFC 7512: path attributes separated by ``;``, query attributes after ``?`` separated by
+    ``&``, values percent-encoded. ``pin-source`` is also accepted among the path attributes
+    (as OpenSSL's and p11-kit's users often write it). ``pin-value`` is refused: a PIN in a
+    URI ends up in ``ps``, shell histories and logs."""
+    if not uri.startswith("pkcs11:"):
+        raise ConfigurationError("a PKCS#11 URI starts with 'pkcs11:'")
+    body = uri[len("pkcs11:") :]
+    path, _, query = body.partition("?")
+    values: dict[str, str] = {}
+    raw_id: bytes | None = None
+    parts = [part for part in path.split(";") if part] + [part for part in query.split("&") if part]
+    for part in parts:
+        name, equals, value = part.partition("=")
+        name = name.lower()
+        if not equals:
+            raise ConfigurationError(f"the PKCS#11 URI attribute {name!r} has no value")
+        if name == "pin-value":
+            raise ConfigurationError(
+                "a PIN in a PKCS#11 URI (pin-value) is refused: it would show in ps and logs; "
+                "use pin-source=file:/path/to/pin"
+            )
+        if name not in _PATH_ATTRIBUTES | _QUERY_ATTRIBUTES:
+            raise ConfigurationError(f"the PKCS#11 URI attribute {name!r} is not supported")
+        if name in values or (name == "id" and raw_id is not None):
+            raise ConfigurationError(f"the PKCS#11 URI gives {name!r} twice")
+        if name == "id":
+            raw_id = unquote_to_bytes(value)
+            continue
+        try:
+            values[name] = unquote(value, errors="strict")
+        except UnicodeDecodeError:
+            raise ConfigurationError(
+                f"the PKCS#11 URI attribute {name!r} is not percent-encoded UTF-8"
+            ) from None
+    if values.get("type", "private") != "private":
+        raise ConfigurationError("a merchant key URI names the private key (type=private)")
+    if "token" not in values:
+        raise ConfigurationError("the PKCS#11 URI needs token=<label>")
+    if "object" not in values and raw_id is None:
+        raise ConfigurationError("the PKCS#11 URI needs object=<label> or id=<CKA_ID>")
+    source = values.get("pin-source")
+    if source is not None:
+        source = source[len("file:") :] if source.startswith("file:") else source
+        if source.startswith("//"):
+            source = source[2:]  # file:///run/secrets/pin
+            source = "/" + source.lstrip("/")
+    return Pkcs11Uri(
+        token=values["token"],
+        object=values.get("object"),
+        id=raw_id,
+        pin_source=source,
+        module_path=values.get("module-path"),
+    )
+
+
+_OPEN_TOKENS: dict[tuple[str, str], Pkcs11Token] = {}
+_OPEN_TOKENS_LOCK = threading.Lock()
+
+
+def merchant_key_from_uri(
+    uri: str,
+    *,
+    module: str | os.PathLike[str] | None = None,
+    pin_env: str | None = None,
+    certificate: PathOrBytes | x509.Certificate | None = None,
+    merchant_id: str | None = None,
+) -> MerchantKey:
+    """The merchant key a PKCS#11 URI names. The module comes from ``module``, else the
+    URI's ``module-path``, else ``$PKCS11_MODULE``; the PIN from the URI's ``pin-source``
+    file, else the environment variable ``pin_env``. One :class:`Pkcs11Token` per token is
+    kept open for the process (PKCS#11 logs in the application, not a session)."""
+    parsed = parse_pkcs11_uri(uri)
+    if parsed.pin_source is None and pin_env is None:
+        raise ConfigurationError(
+            "the PKCS#11 URI has no pin-source=file:/path and no PIN variable was given"
+        )
+    path = os.fspath(module or parsed.module_path or os.environ.get(MODULE_ENV) or DEFAULT_MODULE)
+    with _OPEN_TOKENS_LOCK:
+        token = _OPEN_TOKENS.get((path, parsed.token))
+        if token is None:
+            token = Pkcs11Token(
+                path,
+                token_label=parsed.token,
+                pin_file=parsed.pin_source,
+                pin_env=None if parsed.pin_source is not None else pin_env,
+            )
+            _OPEN_TOKENS[(path, parsed.token)] = token
+    return token.merchant_key(
+        key_id=parsed.id, label=parsed.object, certificate=certificate, merchant_id=merchant_id
+    )

@@ -376,3 +376,26 @@ def test_certificate_of_a_key_the_token_lacks_is_refused(softhsm, authority) -> 
     stranger = TestMerchant.create(authority, merchant_id="merchant.com.example.stranger")
     with pytest.raises(HsmKeyNotFoundError):
         store_certificate(softhsm["token"], stranger.certificate, label="stranger")
+
+
+def test_a_pkcs11_uri_names_the_key(softhsm, authority, imported, monkeypatch) -> None:
+    """Issue #12, part 3 in the library: RFC 7512 URIs, the PIN from a pin-source file."""
+    from urllib.parse import quote
+
+    from applepay_crypto.pkcs11 import merchant_key_from_uri
+
+    merchant, _ = imported
+    monkeypatch.setenv("PKCS11_MODULE", softhsm["module"])
+    pin = softhsm["pin_file"]
+    by_label = f"pkcs11:token=merchant;object=ec?pin-source=file:{pin}"
+    by_id = (
+        "pkcs11:token=merchant;id="
+        + quote(merchant.merchant_key.public_key_hash, safe="")
+        + f";pin-source=file://{pin}"
+    )
+    token = _token_for(authority, merchant)
+    for uri in (by_label, by_id):
+        key = merchant_key_from_uri(uri, merchant_id=merchant.merchant_id)
+        assert key.public_key_hash == merchant.merchant_key.public_key_hash
+        result = TokenDecryptor(key, trust=authority.trust_store()).decrypt(token, now=NOW)
+        assert result.payment_data.pan.startswith("411111")
