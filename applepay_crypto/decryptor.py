@@ -18,12 +18,24 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from . import ec_v1, rsa_v1
 from ._frozen import build
-from .errors import ConfigurationError, ReplayedTransactionError, TagMismatchError
-from .keys import Keyring, MerchantKey
+from .errors import (
+    ConfigurationError,
+    DecryptionFailedError,
+    ReplayedTransactionError,
+    TagMismatchError,
+)
+from .keys import (
+    InProcessKeyAgreement,
+    InProcessKeyUnwrapper,
+    KeyAgreement,
+    Keyring,
+    KeyUnwrapper,
+    MerchantKey,
+)
 from .payment_data import PaymentData
 from .replay import ReplayGuard
 from .rsa_v1 import OAEP_PADDING
@@ -31,7 +43,16 @@ from .signature import DEFAULT_MAX_AGE, TokenVerifier, VerifiedSignature, utc_no
 from .token import PaymentToken, parse_token
 from .trust import TrustStore
 
-__all__ = ["DecryptedToken", "TokenDecryptor", "TokenSource", "decrypt_token", "verify_token"]
+__all__ = [
+    "SYMMETRIC_KEY_BYTES",
+    "DecryptedToken",
+    "SymmetricKey",
+    "TokenDecryptor",
+    "TokenSource",
+    "decrypt_token",
+    "decrypt_with_symmetric_key",
+    "verify_token",
+]
 
 TokenSource = bytes | bytearray | str | Mapping[str, Any] | PaymentToken
 
@@ -86,11 +107,17 @@ class TokenDecryptor:
     with ``now=``. ``verify_signature=False`` skips step 1 entirely: only for tokens
     whose origin is known by other means (tests, archives verified before).
     ``replay_guard`` makes the last step: a transactionId seen before is rejected.
+
+    ``keys`` may be a :class:`Keyring`, which may find keys through a lookup. One decryptor
+    is safe to share between threads (issue #12): it keeps no per-token state, the keyring
+    and the trust store do not change after construction, ``cryptography`` keys may be used
+    concurrently, the PKCS#11 holder takes a session per operation from a pool, and the
+    replay guards are atomic. A holder of your own must be thread-safe too.
     """
 
     def __init__(
         self,
-        keys: MerchantKey | Iterable[MerchantKey],
+        keys: MerchantKey | Iterable[MerchantKey] | Keyring,
         *,
         trust: TrustStore | None = None,
         max_age: dt.timedelta = DEFAULT_MAX_AGE,
@@ -101,7 +128,10 @@ class TokenDecryptor:
         if replay_guard is not None and not verify_signature:
             raise ConfigurationError("a replay guard needs verified signing times")
         self.replay_guard = replay_guard
-        self.keyring = Keyring([keys] if isinstance(keys, MerchantKey) else keys)
+        if isinstance(keys, Keyring):
+            self.keyring = keys
+        else:
+            self.keyring = Keyring([keys] if isinstance(keys, MerchantKey) else keys)
         for key in self.keyring:
             _warm_up(key)
         self.verify_signature = verify_signature
@@ -134,28 +164,154 @@ class TokenDecryptor:
             plaintext = _decrypt_payload(parsed, key)
         except TagMismatchError as exc:
             raise _explain_tag_mismatch(parsed, verified=verified is not None) from exc.__cause__
-        payment_data = PaymentData.from_json(plaintext)
-        guard = replay_guard if replay_guard is not None else self.replay_guard
-        if guard is not None:
-            if verified is None:
-                raise ConfigurationError("a replay guard needs verified signing times")
-            # Recorded only once the token decrypts: a token refused for a fixable reason
-            # (a key missing from the keyring) can be retried; of concurrent duplicates,
-            # exactly one passes the atomic check.
-            if guard.seen(parsed.transaction_id, verified.signing_time):  # lower case already
-                raise ReplayedTransactionError(
-                    f"transactionId {parsed.transaction_id} was already processed: replay"
-                )
-        return build(
-            DecryptedToken,
-            version=parsed.version,
-            transaction_id=parsed.transaction_id,
-            public_key_hash=parsed.public_key_hash,
-            application_data=parsed.application_data,
-            verified=verified is not None,
-            signing_time=verified.signing_time if verified is not None else None,
-            payment_data=payment_data,
+        return _complete(
+            parsed,
+            verified,
+            plaintext,
+            replay_guard if replay_guard is not None else self.replay_guard,
         )
+
+    def derive_symmetric_key(
+        self, token: TokenSource, *, now: dt.datetime | None = None
+    ) -> SymmetricKey:
+        """The token's AES key, for a split where another party decrypts without the private
+        key (issue #12, part 5). Only after full verification: the same parse and signature
+        checks as :meth:`decrypt`, then the key restored through the merchant key's holder.
+
+        The result is a SECRET: with it and the token, anyone reads the card number. The
+        data is not decrypted here (the key holder need never see cardholder data), so a
+        wrong merchant id shows where the key is used; no replay guard is consulted (the
+        side that charges keeps it, :meth:`decrypt_with_symmetric_key`).
+        """
+        if self.verifier is None:
+            raise ConfigurationError(
+                "a symmetric key is handed out for verified tokens only: this decryptor was "
+                "configured without signature verification"
+            )
+        parsed = parse_token(token)
+        self.verifier.verify(parsed, now=now)
+        key = self.keyring.find(parsed.public_key_hash, version=parsed.version)
+        if parsed.version == "EC_v1":
+            assert key.merchant_id_hash is not None
+            secret = ec_v1.restore_symmetric_key(
+                cast(bytes, parsed.ephemeral_public_key),
+                cast(KeyAgreement, key.holder),
+                key.merchant_id_hash,
+            )
+        else:
+            secret = rsa_v1.unwrap(cast(KeyUnwrapper, key.holder), cast(bytes, parsed.wrapped_key))
+        return SymmetricKey(parsed.version, parsed.transaction_id, parsed.public_key_hash, secret)
+
+    def decrypt_with_symmetric_key(
+        self,
+        token: TokenSource,
+        key: SymmetricKey | bytes,
+        *,
+        now: dt.datetime | None = None,
+        replay_guard: ReplayGuard | None = None,
+    ) -> DecryptedToken:
+        """:meth:`decrypt` with the token's AES key given instead of restored: the same
+        parse, signature check (unless switched off), payload checks and replay guard."""
+        parsed = parse_token(token)
+        verified = self.verifier.verify(parsed, now=now) if self.verifier is not None else None
+        plaintext = _decrypt_with_symmetric_key(parsed, key)
+        return _complete(
+            parsed,
+            verified,
+            plaintext,
+            replay_guard if replay_guard is not None else self.replay_guard,
+        )
+
+
+def _complete(
+    parsed: PaymentToken,
+    verified: VerifiedSignature | None,
+    plaintext: bytes,
+    guard: ReplayGuard | None,
+) -> DecryptedToken:
+    """The steps after AES-GCM, the same for every way the key was had."""
+    payment_data = PaymentData.from_json(plaintext)
+    if guard is not None:
+        if verified is None:
+            raise ConfigurationError("a replay guard needs verified signing times")
+        # Recorded only once the token decrypts: a token refused for a fixable reason
+        # (a key missing from the keyring) can be retried; of concurrent duplicates,
+        # exactly one passes the atomic check.
+        if guard.seen(parsed.transaction_id, verified.signing_time):  # lower case already
+            raise ReplayedTransactionError(
+                f"transactionId {parsed.transaction_id} was already processed: replay"
+            )
+    return build(
+        DecryptedToken,
+        version=parsed.version,
+        transaction_id=parsed.transaction_id,
+        public_key_hash=parsed.public_key_hash,
+        application_data=parsed.application_data,
+        verified=verified is not None,
+        signing_time=verified.signing_time if verified is not None else None,
+        payment_data=payment_data,
+    )
+
+
+#: The AES key length of each version: AES-256-GCM for EC_v1, AES-128-GCM for RSA_v1.
+SYMMETRIC_KEY_BYTES = {"EC_v1": 32, "RSA_v1": 16}
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class SymmetricKey:
+    """One token's AES key, bound to the token it was derived for. A SECRET (it decrypts the
+    card number): never shown by repr/str, never logged, sent only over a channel fit for
+    cardholder data. ``key`` holds the raw bytes; ``bytes(k)`` gives them too."""
+
+    version: str
+    transaction_id: str
+    public_key_hash: bytes
+    key: bytes
+
+    def __bytes__(self) -> bytes:
+        return self.key
+
+    def __repr__(self) -> str:
+        return (
+            f"SymmetricKey(version={self.version!r}, transaction_id={self.transaction_id!r}, "
+            f"key=<secret AES-{8 * len(self.key)} key>)"
+        )
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+
+def _decrypt_with_symmetric_key(parsed: PaymentToken, key: SymmetricKey | bytes) -> bytes:
+    if isinstance(key, SymmetricKey):
+        if (key.version, key.transaction_id, key.public_key_hash) != (
+            parsed.version,
+            parsed.transaction_id,
+            parsed.public_key_hash,
+        ):
+            raise DecryptionFailedError(
+                f"the symmetric key was derived for another token ({key.version}, "
+                f"transactionId {key.transaction_id}), not this one ({parsed.version}, "
+                f"transactionId {parsed.transaction_id})"
+            )
+        raw = key.key
+    else:
+        raw = bytes(key)
+    wanted = SYMMETRIC_KEY_BYTES[parsed.version]
+    if len(raw) != wanted:
+        raise DecryptionFailedError(
+            f"a {parsed.version} token's symmetric key is {wanted} bytes, not {len(raw)}"
+        )
+    try:
+        if parsed.version == "EC_v1":
+            return ec_v1.decrypt_with_symmetric_key(parsed.data, raw)
+        return rsa_v1.decrypt_with_symmetric_key(parsed.data, raw)
+    except TagMismatchError:
+        raise TagMismatchError(
+            "AES-GCM rejected the data (tag mismatch) with the symmetric key given: it is not "
+            "this token's key, or the data was altered"
+        ) from None
 
 
 def _explain_tag_mismatch(token: PaymentToken, *, verified: bool) -> TagMismatchError:
@@ -185,27 +341,29 @@ def _explain_tag_mismatch(token: PaymentToken, *, verified: bool) -> TagMismatch
 
 def _warm_up(key: MerchantKey) -> None:
     """One private-key operation at configuration time: the first one in a process costs a
-    millisecond more (OpenSSL's lazy set-up), which the first token should not pay."""
-    private_key = key.private_key
-    if isinstance(private_key, ec.EllipticCurvePrivateKey):
-        private_key.exchange(ec.ECDH(), ec.generate_private_key(ec.SECP256R1()).public_key())
-    else:
-        private_key.decrypt(private_key.public_key().encrypt(bytes(16), OAEP_PADDING), OAEP_PADDING)
+    millisecond more (OpenSSL's lazy set-up), which the first token should not pay. Keys
+    held outside this process are left alone (MerchantKey.from_holder checks them)."""
+    holder = key.holder
+    if isinstance(holder, InProcessKeyAgreement):
+        holder.exchange(ec.generate_private_key(ec.SECP256R1()).public_key())
+    elif isinstance(holder, InProcessKeyUnwrapper):
+        public = holder.private_key.public_key()
+        holder.unwrap_oaep_sha256(public.encrypt(bytes(16), OAEP_PADDING))
 
 
 def _decrypt_payload(token: PaymentToken, key: MerchantKey) -> bytes:
-    # Keyring.find(version=) matched the key's type to the token's version, and
+    # Keyring.find(version=) matched the key's holder to the token's version, and
     # parse_token the header fields to it: no isinstance checks on the hot path.
     if token.version == "EC_v1":
         assert key.merchant_id_hash is not None
         return ec_v1.decrypt(
             token.data,
             cast(bytes, token.ephemeral_public_key),
-            cast(ec.EllipticCurvePrivateKey, key.private_key),
+            cast(KeyAgreement, key.holder),
             key.merchant_id_hash,
         )
     return rsa_v1.decrypt(
-        token.data, cast(bytes, token.wrapped_key), cast(rsa.RSAPrivateKey, key.private_key)
+        token.data, cast(bytes, token.wrapped_key), cast(KeyUnwrapper, key.holder)
     )
 
 
@@ -241,3 +399,21 @@ def verify_token(
 ) -> VerifiedSignature:
     """Apple's step 1 alone, without any merchant key."""
     return TokenVerifier(_trust(root), max_age=max_age).verify(parse_token(token), now=now)
+
+
+def decrypt_with_symmetric_key(
+    token: TokenSource,
+    key: SymmetricKey | bytes,
+    *,
+    root: RootSource = None,
+    now: dt.datetime | None = None,
+    max_age: dt.timedelta = DEFAULT_MAX_AGE,
+    replay_guard: ReplayGuard | None = None,
+) -> DecryptedToken:
+    """For the party without any merchant key (a PSP given the key by the key holder):
+    verify the token's signature itself, decrypt with ``key``, check the payload, consult
+    ``replay_guard``. Pass a loaded :class:`TrustStore` as ``root`` when doing many."""
+    verifier = TokenVerifier(_trust(root), max_age=max_age)
+    parsed = parse_token(token)
+    verified = verifier.verify(parsed, now=now)
+    return _complete(parsed, verified, _decrypt_with_symmetric_key(parsed, key), replay_guard)

@@ -6,16 +6,29 @@ key = SHA-256(00000001 || Z || 0x0D || "id-aes256-GCM" || "Apple" || SHA-256(mer
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 
-from .errors import MalformedTokenError, TagMismatchError
+from .errors import ApplePayError, KeyOperationError, MalformedTokenError, TagMismatchError
 from .token import EC_V1_EPHEMERAL_KEY_BYTES, EC_V1_EPHEMERAL_KEY_PREFIX
 
-__all__ = ["KDF_OTHER_INFO_PREFIX", "decrypt", "derive_symmetric_key", "shared_secret"]
+if TYPE_CHECKING:
+    from .keys import KeyAgreement
+
+__all__ = [
+    "KDF_OTHER_INFO_PREFIX",
+    "agree",
+    "decrypt",
+    "decrypt_with_symmetric_key",
+    "derive_symmetric_key",
+    "restore_symmetric_key",
+    "shared_secret",
+]
 
 #: AlgorithmID (length-prefixed "id-aes256-GCM") || PartyUInfo ("Apple"); PartyVInfo follows.
 KDF_OTHER_INFO_PREFIX = b"\x0did-aes256-GCM" + b"Apple"
@@ -59,13 +72,35 @@ def derive_symmetric_key(secret: bytes, merchant_id_hash: bytes) -> bytes:
     return kdf.derive(secret)
 
 
-def decrypt(
-    data: bytes,
-    ephemeral_public_key: bytes,
-    private_key: ec.EllipticCurvePrivateKey,
-    merchant_id_hash: bytes,
+def agree(agreement: KeyAgreement, ephemeral_public_key: bytes) -> bytes:
+    """Z through the key holder's seam. The point is checked here, before any holder sees
+    it (an HSM is never asked to multiply an invalid-curve point: issue #12)."""
+    peer = load_ephemeral_public_key(ephemeral_public_key)
+    try:
+        secret = agreement.exchange(peer)
+    except ApplePayError:
+        raise
+    except Exception as exc:
+        # A user's holder (a KMS client, a remote signer): its text may quote anything,
+        # so only its type is named; the cause stays chained for the logs.
+        raise KeyOperationError(
+            f"the key holder failed to compute the shared secret ({type(exc).__name__})"
+        ) from exc
+    if len(secret) != 32:
+        raise KeyOperationError(
+            f"the key holder returned a {len(secret)}-byte shared secret; P-256 gives 32 bytes"
+        )
+    return secret
+
+
+def restore_symmetric_key(
+    ephemeral_public_key: bytes, agreement: KeyAgreement, merchant_id_hash: bytes
 ) -> bytes:
-    key = derive_symmetric_key(shared_secret(private_key, ephemeral_public_key), merchant_id_hash)
+    """The token's AES-256 key: Apple's KDF over Z from the key holder."""
+    return derive_symmetric_key(agree(agreement, ephemeral_public_key), merchant_id_hash)
+
+
+def decrypt_with_symmetric_key(data: bytes, key: bytes) -> bytes:
     try:
         return AESGCM(key).decrypt(ZERO_IV, data, None)
     except InvalidTag:
@@ -76,3 +111,14 @@ def decrypt(
             "restored wrongly (the merchant id or the payment processing key is not the one "
             "the token was made for)"
         ) from None
+
+
+def decrypt(
+    data: bytes,
+    ephemeral_public_key: bytes,
+    agreement: KeyAgreement,
+    merchant_id_hash: bytes,
+) -> bytes:
+    return decrypt_with_symmetric_key(
+        data, restore_symmetric_key(ephemeral_public_key, agreement, merchant_id_hash)
+    )

@@ -15,8 +15,16 @@ __all__ = [
     "CertificateInvalidError",
     "ConfigurationError",
     "DecryptionFailedError",
+    "HsmError",
+    "HsmKeyNotFoundError",
+    "HsmKeyUsageError",
+    "HsmMechanismUnsupportedError",
+    "HsmModuleError",
+    "HsmPinError",
+    "HsmTokenNotFoundError",
     "InternalError",
     "KeyNotFoundError",
+    "KeyOperationError",
     "MalformedTokenError",
     "ReplayedTransactionError",
     "SignatureInvalidError",
@@ -122,6 +130,57 @@ class InternalError(ApplePayError):
     batch) with the exception's type only, never its text, which may quote the input."""
 
     code = "internal_error"
+
+
+class KeyOperationError(ApplePayError):
+    """The holder of a merchant key (an HSM, a KMS, a remote service) failed to do the
+    private-key operation for a reason of its own, not the token's (issue #12)."""
+
+    code = "key_operation_failed"
+
+
+class HsmError(KeyOperationError):
+    """A PKCS#11 token refused or failed; the subclasses name the causes a person can fix."""
+
+    code = "hsm_error"
+
+
+class HsmModuleError(HsmError):
+    """The PKCS#11 module (a shared library such as libsofthsm2.so) cannot be loaded."""
+
+    code = "hsm_module_unavailable"
+
+
+class HsmTokenNotFoundError(HsmError):
+    """No token with the given label is present in the module's slots."""
+
+    code = "hsm_token_not_found"
+
+
+class HsmPinError(HsmError):
+    """The token refused the user PIN (wrong, locked, or expired)."""
+
+    code = "hsm_pin_incorrect"
+
+
+class HsmKeyNotFoundError(HsmError):
+    """The token holds no private key with the given CKA_ID or label."""
+
+    code = "hsm_key_not_found"
+
+
+class HsmKeyUsageError(HsmError):
+    """The key exists but may not be used this way (no CKA_DERIVE for EC_v1's ECDH, no
+    CKA_DECRYPT for RSA_v1's unwrap)."""
+
+    code = "hsm_key_usage_not_permitted"
+
+
+class HsmMechanismUnsupportedError(HsmError):
+    """The token lacks the mechanism or its parameters (SoftHSM2 2.6 does RSA-OAEP with
+    SHA-1 only, RSA_v1 needs SHA-256)."""
+
+    code = "hsm_mechanism_unsupported"
 
 
 def error_class(code: str) -> type[ApplePayError]:
