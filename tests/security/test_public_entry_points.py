@@ -32,10 +32,11 @@ from applepay_crypto.ber import check_ber
 from applepay_crypto.certfiles import load_pkcs12, read_certificate_file
 from applepay_crypto.certinfo import inspect_file
 from applepay_crypto.cms import parse_signed_data
-from applepay_crypto.decryptor import decrypt_token, verify_token
+from applepay_crypto.decryptor import decrypt_token, decrypt_with_symmetric_key, verify_token
 from applepay_crypto.doctor import diagnose
 from applepay_crypto.errors import error_class
 from applepay_crypto.keys import load_certificate, load_private_key, merchant_id_hash
+from applepay_crypto.pkcs11 import parse_pkcs11_uri
 from applepay_crypto.replay_redis import redact_url
 from applepay_crypto.session import check_validation_url, session_request_body
 from applepay_crypto.testing import TestAuthority, TestMerchant
@@ -244,6 +245,34 @@ ENTRY_POINTS: dict[str, Entry | str] = {
     "ec_v1.shared_secret": TYPED,
     "rsa_v1.decrypt": TYPED,
     "rsa_v1.unwrap_key": TYPED,
+    "ec_v1.agree": TYPED,
+    "ec_v1.decrypt_with_symmetric_key": TYPED,
+    "ec_v1.restore_symmetric_key": TYPED,
+    "rsa_v1.decrypt_with_symmetric_key": TYPED,
+    "rsa_v1.unwrap": TYPED,
+    # key seams (#12): the key holder's side; the token reaches them through parse_token
+    "keys.InProcessKeyAgreement": TYPED,
+    "keys.InProcessKeyUnwrapper": TYPED,
+    "keys.KeyAgreement": TYPED,
+    "keys.KeyLookup": TYPED,
+    "keys.KeyUnwrapper": TYPED,
+    "decryptor.SymmetricKey": RESULT,
+    "decryptor.decrypt_with_symmetric_key": Entry(
+        hostile_inputs,
+        lambda w, v: decrypt_with_symmetric_key(v, bytes(32), root=w.trust, now=NOW),
+    ),
+    # PKCS#11 (#12): a URI comes from configuration, and is parsed before any module loads
+    "pkcs11.parse_pkcs11_uri": Entry(hostile_text, lambda w, v: parse_pkcs11_uri(v)),
+    "pkcs11.merchant_key_from_uri": "reads its URI through parse_pkcs11_uri (covered), "
+    "then talks to a token",
+    "pkcs11.Pkcs11Uri": RESULT,
+    "pkcs11.Pkcs11Token": TYPED,
+    "pkcs11.Pkcs11KeyAgreement": TYPED,
+    "pkcs11.Pkcs11KeyUnwrapper": TYPED,
+    "pkcs11.certificate_signing_request": TYPED,
+    "pkcs11.generate_private_key": TOOL,
+    "pkcs11.import_private_key": TOOL,
+    "pkcs11.store_certificate": TYPED,
     "signature.TokenVerifier": TYPED,
     "signature.VerifiedSignature": RESULT,
     "signature.check_certificate_oids": TYPED,
