@@ -86,6 +86,10 @@ def format_minor_units(amount: int, currency: Currency) -> str:
     """An amount in minor units as a decimal string in major units: 10 EUR cents -> "0.10"."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
         raise InvalidArgumentError("an amount must be a non-negative integer of minor units")
+    if not isinstance(currency, Currency):
+        raise InvalidArgumentError("the currency must be a Currency (by_alpha, by_numeric)")
+    if amount >= 10**30:
+        raise InvalidArgumentError("the amount is larger than any payment")
     if currency.minor_units == 0:
         return str(amount)
     whole, fraction = divmod(amount, 10**currency.minor_units)
