@@ -64,6 +64,8 @@ def check_window(timestamp_ms: int, now: dt.datetime, window: dt.timedelta) -> N
         raise InvalidArgumentError("a timestamp must be an integer of milliseconds")
     if not isinstance(window, dt.timedelta):
         raise InvalidArgumentError("the window must be a datetime.timedelta")
+    if not -(10**19) < timestamp_ms < 10**19:
+        raise TimestampOutOfWindowError("the timestamp is not a plausible time (over 19 digits)")
     skew_ms = timestamp_ms - epoch_millis(now)
     limit_ms = window // dt.timedelta(milliseconds=1)
     if abs(skew_ms) > limit_ms:

@@ -66,11 +66,20 @@ def _load() -> tuple[dict[str, Currency], dict[str, Currency]]:
 _BY_ALPHA, _BY_NUMERIC = _load()
 
 
+def _shown(code: object) -> str:
+    # review (#11): repr() of a 5000-deep list recurses; a long string is no code anyway.
+    if isinstance(code, str) and len(code) <= 8:
+        return repr(code)
+    return f"a {type(code).__name__}" if not isinstance(code, str) else "a long string"
+
+
 def by_numeric(code: str) -> Currency:
     """The currency of a 3-digit ISO 4217 numeric code, as in an Apple Pay token."""
     currency = _BY_NUMERIC.get(code) if isinstance(code, str) else None
     if currency is None:
-        raise UnknownCurrencyError(f"{code!r} is not an active ISO 4217 numeric currency code")
+        raise UnknownCurrencyError(
+            f"{_shown(code)} is not an active ISO 4217 numeric currency code"
+        )
     return currency
 
 
@@ -78,7 +87,7 @@ def by_alpha(code: str) -> Currency:
     """The currency of a 3-letter ISO 4217 code (case-insensitive: ``eur`` is EUR)."""
     currency = _BY_ALPHA.get(code.upper()) if isinstance(code, str) else None
     if currency is None:
-        raise UnknownCurrencyError(f"{code!r} is not an active ISO 4217 currency code")
+        raise UnknownCurrencyError(f"{_shown(code)} is not an active ISO 4217 currency code")
     return currency
 
 

@@ -78,6 +78,8 @@ def _classify(data: bytes) -> tuple[str, bytes]:
 def _checked_size(key_size: int, what: str) -> None:
     if isinstance(key_size, bool) or not isinstance(key_size, int):
         raise InvalidKeyError(f"the {what} size must be an integer number of bits")
+    if key_size > 16384:
+        raise InvalidKeyError(f"the {what} size is over 16384 bits")
     if key_size < MIN_KEY_SIZE:
         raise InvalidKeyError(
             f"the {what} is RSA-{key_size}; at least RSA-{MIN_KEY_SIZE} is needed"
@@ -218,9 +220,12 @@ def private_key_pem(key: rsa.RSAPrivateKey, *, password: bytes | None = None) ->
         if password
         else serialization.NoEncryption()
     )
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-    )
+    try:
+        return key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        )
+    except ValueError:  # e.g. a password over 1023 bytes; no exception text (review (#11))
+        raise InvalidKeyError("the password cannot encrypt a key (at most 1023 bytes)") from None
 
 
 def write_private_key(

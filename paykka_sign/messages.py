@@ -128,6 +128,8 @@ def dump_json(doc: Mapping[str, Any]) -> bytes:
 
 def utf8(text: str, what: str) -> bytes:
     """``text`` as UTF-8; a lone surrogate (a JSON ``\\ud800`` escape) has no UTF-8 form."""
+    if not isinstance(text, str):
+        raise MalformedBodyError(f"{what} is not text")
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
@@ -162,7 +164,7 @@ def received_body(body: bytes | str, what: str = "body") -> bytes:
 
 def find_field(doc: Mapping[str, Any], paths: Iterable[str]) -> tuple[str, Any] | None:
     """The first of ``paths`` (dotted, e.g. ``data.timestamp``) present in ``doc``."""
-    if isinstance(paths, str):
+    if isinstance(paths, str) or not isinstance(paths, Iterable):
         raise InvalidArgumentError("field paths must be a sequence of dotted strings")
     paths = tuple(paths)
     if not all(isinstance(path, str) for path in paths):

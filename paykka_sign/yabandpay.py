@@ -23,7 +23,7 @@ from .errors import (
     MissingFieldError,
     SignatureInvalidError,
 )
-from .messages import parse_json_object
+from .messages import parse_json_object, utf8
 
 __all__ = [
     "PAYMENTS_URL",
@@ -167,7 +167,9 @@ def notification_string_to_sign(
 
 def hmac_sha256_hex(secret_key: bytes, message: str) -> str:
     """Lowercase hex HMAC-SHA256, the form of YabandPay's ``sign``."""
-    return hmac.new(secret_key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+    if not isinstance(secret_key, bytes):
+        raise InvalidKeyError("the secret key must be bytes")
+    return hmac.new(secret_key, utf8(message, "the string to sign"), hashlib.sha256).hexdigest()
 
 
 class YabandPaySigner:

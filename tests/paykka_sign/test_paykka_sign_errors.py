@@ -85,7 +85,9 @@ def _triggers(key: rsa.RSAPrivateKey) -> dict[str, Callable[[], object]]:
         "signature_invalid": lambda: PaykkaV12Verifier(key.public_key(), merchant_id="M").verify(
             signed.headers, b'{"merchant_id":"M","timestamp":2}'
         ),
-        "invalid_header": lambda: PaykkaV12Verifier(key.public_key(), merchant_id="M").verify({}, signed.body),
+        "invalid_header": lambda: PaykkaV12Verifier(key.public_key(), merchant_id="M").verify(
+            {}, signed.body
+        ),
         "timestamp_out_of_window": lambda: PaykkaV3Verifier(key.public_key(), app_id="A").verify(
             "POST",
             "/hook",

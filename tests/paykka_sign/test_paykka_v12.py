@@ -207,7 +207,9 @@ def test_verify_with_the_wrong_key(
 ) -> None:
     signed = PaykkaV12Signer(rsa_key).sign(BODY)
     with pytest.raises(SignatureInvalidError):
-        PaykkaV12Verifier(other_rsa_key.public_key(), merchant_id="18356675194960").verify(signed.headers, BODY)
+        PaykkaV12Verifier(other_rsa_key.public_key(), merchant_id="18356675194960").verify(
+            signed.headers, BODY
+        )
 
 
 def test_response_fields_under_data_and_configurable_paths(rsa_key: rsa.RSAPrivateKey) -> None:

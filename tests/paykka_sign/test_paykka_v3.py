@@ -110,7 +110,9 @@ def test_vectors_reproduced_and_verified(paykka_vectors: dict[str, Any]) -> None
             "x-paykka-sign": case["signature"],
         }
         moment = dt.datetime.fromtimestamp(int(case["timestamp"]) / 1000, dt.timezone.utc)
-        PaykkaV3Verifier(public, app_id="A").verify(case["method"], case["path"], headers, body, now=moment)
+        PaykkaV3Verifier(public, app_id="A").verify(
+            case["method"], case["path"], headers, body, now=moment
+        )
 
 
 def test_nonces_come_from_a_csprng(signer: PaykkaV3Signer) -> None:
@@ -188,7 +190,9 @@ def test_window_is_five_minutes_both_ways(
 
 def test_replayed_nonce_is_refused(signer: PaykkaV3Signer, rsa_key: rsa.RSAPrivateKey) -> None:
     store = InMemoryNonceStore()
-    verifier = PaykkaV3Verifier(rsa_key.public_key(), app_id=APP_ID, nonce_store=store, clock=lambda: NOW)
+    verifier = PaykkaV3Verifier(
+        rsa_key.public_key(), app_id=APP_ID, nonce_store=store, clock=lambda: NOW
+    )
     headers = _webhook(signer)
     verifier.verify("POST", WEBHOOK_PATH, headers, BODY)
     with pytest.raises(ReplayedNonceError) as info:
@@ -205,7 +209,9 @@ def test_forged_or_stale_messages_do_not_burn_a_nonce(
     signer: PaykkaV3Signer, rsa_key: rsa.RSAPrivateKey
 ) -> None:
     store = InMemoryNonceStore()
-    verifier = PaykkaV3Verifier(rsa_key.public_key(), app_id=APP_ID, nonce_store=store, clock=lambda: NOW)
+    verifier = PaykkaV3Verifier(
+        rsa_key.public_key(), app_id=APP_ID, nonce_store=store, clock=lambda: NOW
+    )
     headers = _webhook(signer)
     forged = {**headers, "x-paykka-sign": _webhook(signer, body=b"{}")["x-paykka-sign"]}
     with pytest.raises(SignatureInvalidError):
@@ -238,7 +244,9 @@ def test_bad_headers(
         else:
             headers[name] = value
     with pytest.raises(InvalidHeaderError) as info:
-        PaykkaV3Verifier(rsa_key.public_key(), app_id=APP_ID).verify("POST", WEBHOOK_PATH, headers, BODY, now=NOW)
+        PaykkaV3Verifier(rsa_key.public_key(), app_id=APP_ID).verify(
+            "POST", WEBHOOK_PATH, headers, BODY, now=NOW
+        )
     assert info.value.code == "invalid_header"
 
 
