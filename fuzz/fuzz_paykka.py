@@ -48,7 +48,7 @@ with atheris.instrument_imports(include=["paykka_sign"]):
 
 _KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 _NOW = dt.datetime(2025, 9, 9, 3, 11, 7, tzinfo=dt.timezone.utc)
-_SECRET = "fuzz-secret"
+_SECRET = "fuzz-secret"  # noqa: S105 (a test secret)
 _V12 = PaykkaV12Verifier(_KEY.public_key(), merchant_id="M1", window=dt.timedelta(days=1))
 _V3 = PaykkaV3Verifier(_KEY.public_key(), app_id="A1", clock=lambda: _NOW)
 _YB = YabandPaySigner(_SECRET)
