@@ -17,6 +17,7 @@ import importlib
 import inspect
 import json
 import pkgutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -158,6 +159,19 @@ def _signed_notification(v: Any) -> None:
     except PaykkaSignError:
         sign = "0" * 64
     _YB.verify_notification({"sign": sign, "data": data})
+
+
+_TMP = Path(tempfile.mkdtemp(prefix="paykka-hostile-"))
+
+
+def _inside_tmp(value: Any) -> Any:
+    """A text or bytes path made relative to a scratch directory: never write into the
+    working tree (other types go through unchanged, to be refused)."""
+    if isinstance(value, str):
+        return _TMP / value.replace("/", "_").lstrip(".")
+    if isinstance(value, bytes):
+        return _TMP / value.replace(b"/", b"_").lstrip(b".").decode("utf-8", "surrogateescape")
+    return value
 
 
 def _dumps(value: Any) -> str:
@@ -322,7 +336,7 @@ ENTRY_POINTS: dict[str, list[Call]] = {
         lambda v: keys.private_key_pem(KEY, password=v),
     ],
     "keys.write_private_key": [
-        lambda v: keys.write_private_key(v, KEY),
+        lambda v: keys.write_private_key(_inside_tmp(v), KEY),
         lambda v: keys.write_private_key("/nonexistent/dir/k.pem", v),
     ],
     # Apple Pay requests
