@@ -589,3 +589,36 @@ def test_property_cli_refuses_with_its_error(
             if as_json and result.exit_code == 1:
                 error = json.loads(result.stdout)["error"]
                 assert set(error) == {"code", "message"}
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["yabandpay", "verify", "--notification", "{input}", "--secret-key-file", "{secret}"],
+        [
+            "verify",
+            "--public-key",
+            "{pub}",
+            "--merchant-id",
+            "M1",
+            "--body",
+            "{input}",
+            "-H",
+            "signature: AAAA",
+        ],
+    ],
+    ids=["yabandpay-verify", "verify-v1.2"],
+)
+@pytest.mark.parametrize(
+    "payload",
+    [b"[" * 2048 + b"]" * 2048, b'{"sign":"00","data":' + b"[" * 2048 + b"]" * 2048 + b"}"],
+    ids=["top", "data"],
+)
+def test_reviewers_2kb_nesting_on_the_command_line(
+    files: dict[str, Path], command: list[str], payload: bytes
+) -> None:
+    files["input"].write_bytes(payload)
+    argv = [arg.format(**{k: str(v) for k, v in files.items()}) for arg in command]
+    result = CliRunner().invoke(main, [*argv, "--json"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["error"]["code"] == "malformed_body"
