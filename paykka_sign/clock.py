@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from .errors import TimestampOutOfWindowError
+from .errors import InvalidArgumentError, TimestampOutOfWindowError
 
 __all__ = [
     "DEFAULT_WINDOW",
@@ -33,6 +33,8 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 def aware(moment: dt.datetime) -> dt.datetime:
     """``moment`` with a time zone; a naive datetime is taken as UTC (never the server's zone)."""
+    if not isinstance(moment, dt.datetime):
+        raise InvalidArgumentError("a moment must be a datetime.datetime")
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)
 
 
@@ -43,7 +45,12 @@ def epoch_millis(moment: dt.datetime) -> int:
 
 def from_millis(millis: int) -> dt.datetime:
     """The UTC datetime of a millisecond timestamp."""
-    return _EPOCH + dt.timedelta(milliseconds=millis)
+    if isinstance(millis, bool) or not isinstance(millis, int):
+        raise InvalidArgumentError("a timestamp must be an integer of milliseconds")
+    try:
+        return _EPOCH + dt.timedelta(milliseconds=millis)
+    except OverflowError:
+        raise InvalidArgumentError("the timestamp is outside the years 1 to 9999") from None
 
 
 def epoch_seconds(moment: dt.datetime) -> int:
@@ -53,6 +60,12 @@ def epoch_seconds(moment: dt.datetime) -> int:
 
 def check_window(timestamp_ms: int, now: dt.datetime, window: dt.timedelta) -> None:
     """Refuse a timestamp more than ``window`` before or after ``now`` (clock skew both ways)."""
+    if isinstance(timestamp_ms, bool) or not isinstance(timestamp_ms, int):
+        raise InvalidArgumentError("a timestamp must be an integer of milliseconds")
+    if not isinstance(window, dt.timedelta):
+        raise InvalidArgumentError("the window must be a datetime.timedelta")
+    if not -(10**19) < timestamp_ms < 10**19:
+        raise TimestampOutOfWindowError("the timestamp is not a plausible time (over 19 digits)")
     skew_ms = timestamp_ms - epoch_millis(now)
     limit_ms = window // dt.timedelta(milliseconds=1)
     if abs(skew_ms) > limit_ms:

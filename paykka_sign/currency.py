@@ -66,11 +66,20 @@ def _load() -> tuple[dict[str, Currency], dict[str, Currency]]:
 _BY_ALPHA, _BY_NUMERIC = _load()
 
 
+def _shown(code: object) -> str:
+    # review (#11): repr() of a 5000-deep list recurses; a long string is no code anyway.
+    if isinstance(code, str) and len(code) <= 8:
+        return repr(code)
+    return f"a {type(code).__name__}" if not isinstance(code, str) else "a long string"
+
+
 def by_numeric(code: str) -> Currency:
     """The currency of a 3-digit ISO 4217 numeric code, as in an Apple Pay token."""
     currency = _BY_NUMERIC.get(code) if isinstance(code, str) else None
     if currency is None:
-        raise UnknownCurrencyError(f"{code!r} is not an active ISO 4217 numeric currency code")
+        raise UnknownCurrencyError(
+            f"{_shown(code)} is not an active ISO 4217 numeric currency code"
+        )
     return currency
 
 
@@ -78,7 +87,7 @@ def by_alpha(code: str) -> Currency:
     """The currency of a 3-letter ISO 4217 code (case-insensitive: ``eur`` is EUR)."""
     currency = _BY_ALPHA.get(code.upper()) if isinstance(code, str) else None
     if currency is None:
-        raise UnknownCurrencyError(f"{code!r} is not an active ISO 4217 currency code")
+        raise UnknownCurrencyError(f"{_shown(code)} is not an active ISO 4217 currency code")
     return currency
 
 
@@ -86,6 +95,10 @@ def format_minor_units(amount: int, currency: Currency) -> str:
     """An amount in minor units as a decimal string in major units: 10 EUR cents -> "0.10"."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
         raise InvalidArgumentError("an amount must be a non-negative integer of minor units")
+    if not isinstance(currency, Currency):
+        raise InvalidArgumentError("the currency must be a Currency (by_alpha, by_numeric)")
+    if amount >= 10**30:
+        raise InvalidArgumentError("the amount is larger than any payment")
     if currency.minor_units == 0:
         return str(amount)
     whole, fraction = divmod(amount, 10**currency.minor_units)

@@ -19,6 +19,7 @@ __all__ = [
     "MalformedBodyError",
     "MissingFieldError",
     "PaykkaSignError",
+    "RecipientMismatchError",
     "ReplayedNonceError",
     "SignatureInvalidError",
     "TimestampOutOfWindowError",
@@ -73,6 +74,13 @@ class TimestampOutOfWindowError(PaykkaSignError):
     """The message's timestamp is further from "now" than the allowed window (5 minutes)."""
 
     code = "timestamp_out_of_window"
+
+
+class RecipientMismatchError(PaykkaSignError):
+    """The message is addressed to another merchant id (v1.2) or app id (v3) than the
+    verifier's: PayKKa signs for every merchant with one platform key (review (#11))."""
+
+    code = "recipient_mismatch"
 
 
 class ReplayedNonceError(PaykkaSignError):

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -40,6 +41,10 @@ _BASE64 = re.compile(rb"[A-Za-z0-9+/]+={0,2}")
 
 
 def _as_bytes(data: bytes | str) -> bytes:
+    if isinstance(data, bytearray | memoryview):
+        data = bytes(data)
+    if not isinstance(data, bytes | str):
+        raise InvalidKeyError("key material must be bytes or text (PEM, DER or base64)")
     if isinstance(data, str):
         try:
             data = data.encode("ascii")
@@ -71,6 +76,10 @@ def _classify(data: bytes) -> tuple[str, bytes]:
 
 
 def _checked_size(key_size: int, what: str) -> None:
+    if isinstance(key_size, bool) or not isinstance(key_size, int):
+        raise InvalidKeyError(f"the {what} size must be an integer number of bits")
+    if key_size > 16384:
+        raise InvalidKeyError(f"the {what} size is over 16384 bits")
     if key_size < MIN_KEY_SIZE:
         raise InvalidKeyError(
             f"the {what} is RSA-{key_size}; at least RSA-{MIN_KEY_SIZE} is needed"
@@ -83,7 +92,7 @@ def _looks_public(kind: str, raw: bytes) -> bool:
             serialization.load_pem_public_key(raw)
         else:
             serialization.load_der_public_key(raw)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         return b"-----BEGIN CERTIFICATE-----" in raw
     return True
 
@@ -96,10 +105,13 @@ def load_private_key(data: bytes | str, *, password: bytes | None = None) -> rsa
             key = serialization.load_pem_private_key(raw, password=password)
         else:
             key = serialization.load_der_private_key(raw, password=password)
-    except TypeError as exc:
-        # Raised for a missing or unexpected password; the text names which, never the key.
-        raise InvalidKeyError(f"cannot load the private key: {exc}") from None
-    except ValueError:
+    except TypeError:
+        # A missing or unexpected password. No exception text (review (#11)).
+        raise InvalidKeyError(
+            "cannot load the private key: it is encrypted and no password was given, or a "
+            "password was given for a key that is not encrypted"
+        ) from None
+    except (ValueError, UnsupportedAlgorithm):
         if _looks_public(kind, raw):
             raise InvalidKeyError(
                 "this is a public key (or certificate); signing needs the private key"
@@ -128,7 +140,7 @@ def load_public_key(data: bytes | str) -> rsa.RSAPublicKey:
             key = serialization.load_pem_public_key(raw)
         else:
             key = serialization.load_der_public_key(raw)
-    except ValueError:
+    except (ValueError, UnsupportedAlgorithm):
         hint = ""
         if b"PRIVATE KEY" in raw or kind == "der":
             hint = " (a private key? verification needs the other party's public key)"
@@ -139,11 +151,19 @@ def load_public_key(data: bytes | str) -> rsa.RSAPublicKey:
     return key
 
 
+def _path(path: str | os.PathLike[str]) -> Path:
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidKeyError("a key file path must be a str or os.PathLike")
+    return Path(path)
+
+
 def _read(path: str | os.PathLike[str]) -> bytes:
     try:
-        return Path(path).read_bytes()
+        return _path(path).read_bytes()
     except OSError as exc:
         raise InvalidKeyError(f"cannot read key file {os.fspath(path)!r}: {exc.strerror}") from None
+    except ValueError:  # an embedded NUL, or a name the file system cannot encode
+        raise InvalidKeyError(f"cannot read key file {os.fspath(path)!r}: bad file name") from None
 
 
 def read_private_key(
@@ -164,9 +184,17 @@ def generate_private_key(*, key_size: int = 2048) -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=key_size)
 
 
+def _public(key: rsa.RSAPrivateKey | rsa.RSAPublicKey) -> rsa.RSAPublicKey:
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key.public_key()
+    if isinstance(key, rsa.RSAPublicKey):
+        return key
+    raise InvalidKeyError("not an RSA key object (load_private_key, load_public_key)")
+
+
 def public_key_base64(key: rsa.RSAPrivateKey | rsa.RSAPublicKey) -> str:
     """Bare one-line base64 of the DER SubjectPublicKeyInfo: what the PayKKa portal takes."""
-    public = key.public_key() if isinstance(key, rsa.RSAPrivateKey) else key
+    public = _public(key)
     der = public.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -175,7 +203,7 @@ def public_key_base64(key: rsa.RSAPrivateKey | rsa.RSAPublicKey) -> str:
 
 def public_key_pem(key: rsa.RSAPrivateKey | rsa.RSAPublicKey) -> bytes:
     """PEM SubjectPublicKeyInfo (``-----BEGIN PUBLIC KEY-----``)."""
-    public = key.public_key() if isinstance(key, rsa.RSAPrivateKey) else key
+    public = _public(key)
     return public.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -183,14 +211,21 @@ def public_key_pem(key: rsa.RSAPrivateKey | rsa.RSAPublicKey) -> bytes:
 
 def private_key_pem(key: rsa.RSAPrivateKey, *, password: bytes | None = None) -> bytes:
     """PEM PKCS#8, encrypted with ``password`` when one is given."""
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise InvalidKeyError("not an RSA private key object (load_private_key)")
+    if password is not None and not isinstance(password, bytes):
+        raise InvalidKeyError("the password must be bytes")
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(password)
         if password
         else serialization.NoEncryption()
     )
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-    )
+    try:
+        return key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        )
+    except ValueError:  # e.g. a password over 1023 bytes; no exception text (review (#11))
+        raise InvalidKeyError("the password cannot encrypt a key (at most 1023 bytes)") from None
 
 
 def write_private_key(
@@ -206,17 +241,21 @@ def write_private_key(
     readable) and an existing file is refused unless ``overwrite``: losing the key that
     the PayKKa portal holds the public half of means re-registering.
     """
+    pem = private_key_pem(key, password=password)  # checked before a file is created
+    target = _path(path)
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if overwrite else os.O_EXCL)
     try:
-        fd = os.open(path, flags, 0o600)
+        fd = os.open(target, flags, 0o600)
     except FileExistsError:
         raise InvalidKeyError(
             f"{os.fspath(path)!r} exists; refusing to overwrite a private key"
         ) from None
     except OSError as exc:
         raise InvalidKeyError(f"cannot write {os.fspath(path)!r}: {exc.strerror}") from None
+    except ValueError:
+        raise InvalidKeyError(f"cannot write {os.fspath(path)!r}: bad file name") from None
     with os.fdopen(fd, "wb") as handle:
         # An overwritten file keeps its old mode; tighten it before writing key material.
         if hasattr(os, "fchmod"):
             os.fchmod(handle.fileno(), 0o600)
-        handle.write(private_key_pem(key, password=password))
+        handle.write(pem)

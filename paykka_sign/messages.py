@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from .errors import InvalidHeaderError, MalformedBodyError, MissingFieldError
+from .errors import InvalidArgumentError, InvalidHeaderError, MalformedBodyError, MissingFieldError
 
 __all__ = [
     "Body",
@@ -25,8 +25,10 @@ __all__ = [
     "frozen_headers",
     "optional_header",
     "parse_json_object",
+    "received_body",
     "require_field",
     "required_header",
+    "utf8",
 ]
 
 #: A body to sign: exact bytes (sent as they are), text (UTF-8) or a JSON object (serialised
@@ -59,8 +61,13 @@ class VerifiedMessage:
     nonce: str | None = None
 
     def json(self) -> Any:
-        """The verified body parsed as JSON."""
-        return json.loads(self.body)
+        """The verified body parsed as JSON (``malformed_body`` when it is not JSON)."""
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError):
+            raise MalformedBodyError("the verified body is not valid JSON") from None
+        except RecursionError:
+            raise MalformedBodyError("the verified body nests too deeply") from None
 
     def __repr__(self) -> str:
         return (
@@ -83,13 +90,22 @@ def _reject_constant(name: str) -> Any:
     raise MalformedBodyError(f"the JSON contains {name}, which is not JSON")
 
 
-def parse_json_object(raw: bytes, *, what: str = "body") -> dict[str, Any]:
+def parse_json_object(raw: bytes | str, *, what: str = "body") -> dict[str, Any]:
     """A JSON object from bytes, refusing duplicate keys, NaN/Infinity and non-objects."""
+    if not isinstance(raw, bytes | bytearray | memoryview | str):
+        raise MalformedBodyError(f"the {what} is not JSON text (bytes or str)")
     try:
-        doc = json.loads(raw, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        doc = json.loads(
+            bytes(raw) if isinstance(raw, memoryview) else raw,
+            object_pairs_hook=_reject_duplicates,
+            parse_constant=_reject_constant,
+        )
     except (ValueError, UnicodeDecodeError):
         # json's message would quote the body, which may hold card data.
         raise MalformedBodyError(f"the {what} is not valid JSON") from None
+    except RecursionError:
+        # review (#11): 2 KB of "[" exhaust the decoder's stack before any signature check.
+        raise MalformedBodyError(f"the {what} nests too deeply") from None
     if not isinstance(doc, dict):
         raise MalformedBodyError(f"the {what} is not a JSON object")
     return doc
@@ -97,23 +113,62 @@ def parse_json_object(raw: bytes, *, what: str = "body") -> dict[str, Any]:
 
 def dump_json(doc: Mapping[str, Any]) -> bytes:
     """Compact UTF-8 JSON: the one serialisation signers use for dict bodies."""
+    # No exception text in the messages (review (#11)): json's and the codec's name values.
     try:
         text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise MalformedBodyError(f"the body cannot be serialised as JSON: {exc}") from None
-    return text.encode("utf-8")
+    except (TypeError, ValueError):
+        raise MalformedBodyError(
+            "the body cannot be serialised as JSON (a value that is not a string, number, "
+            "boolean, null, list or object with string keys, NaN, or a cycle)"
+        ) from None
+    except RecursionError:
+        raise MalformedBodyError("the body nests too deeply to serialise") from None
+    return utf8(text, "the body")
+
+
+def utf8(text: str, what: str) -> bytes:
+    """``text`` as UTF-8; a lone surrogate (a JSON ``\\ud800`` escape) has no UTF-8 form."""
+    if not isinstance(text, str):
+        raise MalformedBodyError(f"{what} is not text")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # review (#11): the codec's message would quote the text; name the place only.
+        raise MalformedBodyError(f"{what} holds a lone surrogate, which is not text") from None
 
 
 def body_bytes(body: Body) -> bytes:
     if isinstance(body, bytes | bytearray | memoryview):
         return bytes(body)
     if isinstance(body, str):
-        return body.encode("utf-8")
-    return dump_json(body)
+        return utf8(body, "the body")
+    if isinstance(body, Mapping):
+        return dump_json(body)
+    raise MalformedBodyError("the body must be bytes, text or a JSON object (a mapping)")
+
+
+def received_body(body: bytes | str, what: str = "body") -> bytes:
+    """The raw body a verifier checks: bytes as received, or text as UTF-8.
+
+    A parsed JSON value is refused: the signature covers bytes, which a re-serialisation
+    would not reproduce.
+    """
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    if isinstance(body, str):
+        return utf8(body, f"the {what}")
+    raise MalformedBodyError(
+        f"the {what} must be the raw bytes as received (or their text), not parsed JSON"
+    )
 
 
 def find_field(doc: Mapping[str, Any], paths: Iterable[str]) -> tuple[str, Any] | None:
     """The first of ``paths`` (dotted, e.g. ``data.timestamp``) present in ``doc``."""
+    if isinstance(paths, str) or not isinstance(paths, Iterable):
+        raise InvalidArgumentError("field paths must be a sequence of dotted strings")
+    paths = tuple(paths)
+    if not all(isinstance(path, str) for path in paths):
+        raise InvalidArgumentError("field paths must be a sequence of dotted strings")
     for path in paths:
         node: Any = doc
         for part in path.split("."):
@@ -135,7 +190,11 @@ def require_field(doc: Mapping[str, Any], paths: Iterable[str], *, label: str) -
 
 def optional_header(headers: Mapping[str, str], name: str) -> str | None:
     """A header by case-insensitive name (HTTP header names are case-insensitive)."""
-    matches = [value for key, value in headers.items() if key.lower() == name]
+    if not isinstance(headers, Mapping):
+        raise InvalidHeaderError("the headers are not a mapping of names to values")
+    matches = [
+        value for key, value in headers.items() if isinstance(key, str) and key.lower() == name
+    ]
     if len(matches) > 1:
         raise InvalidHeaderError(f"the header {name!r} is present {len(matches)} times")
     if not matches:
@@ -153,4 +212,6 @@ def required_header(headers: Mapping[str, str], name: str) -> str:
 
 
 def frozen_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
+    if not isinstance(headers, Mapping):
+        raise InvalidArgumentError("the headers are not a mapping of names to values")
     return MappingProxyType(dict(headers))

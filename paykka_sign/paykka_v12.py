@@ -14,7 +14,13 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .clock import Clock, check_window, epoch_millis, utc_now
-from .errors import InvalidArgumentError, InvalidHeaderError, MalformedBodyError, MissingFieldError
+from .errors import (
+    InvalidArgumentError,
+    InvalidHeaderError,
+    MalformedBodyError,
+    MissingFieldError,
+    RecipientMismatchError,
+)
 from .messages import (
     Body,
     SignedRequest,
@@ -25,6 +31,7 @@ from .messages import (
     frozen_headers,
     optional_header,
     parse_json_object,
+    received_body,
     required_header,
 )
 from .paykka import merchant_id_text, rsa_sign, rsa_verify, timestamp_text, v12_string_to_sign
@@ -115,58 +122,83 @@ class PaykkaV12Signer:
 class PaykkaV12Verifier:
     """Verify v1.2 responses and notifications with PayKKa's platform public key.
 
+    ``merchant_id`` is this merchant's id, required (review (#11)): PayKKa signs every
+    merchant's notifications with one platform key, so without it a notification for another
+    merchant verifies here. Every merchant-id field present in the body must name it
+    (``recipient_mismatch`` otherwise); a body without one is verified as signed for it.
+
     Inferred, not documented: the string is built like a request's, from the message's own
     merchant id and timestamp, looked up in ``merchant_id_fields`` / ``timestamp_fields``
-    (dotted paths, the first present wins) unless given to :meth:`verify`. v1.2 documents
-    no time window; pass ``window`` to enforce one.
+    (dotted paths, the first present wins). v1.2 documents no time window; pass ``window``
+    (e.g. PayKKa's longest notification retry delay plus clock skew) to enforce one.
     """
 
     def __init__(
         self,
         public_key: rsa.RSAPublicKey,
         *,
+        merchant_id: str,
         merchant_id_fields: Sequence[str] = V12_DEFAULT_MERCHANT_ID_FIELDS,
         timestamp_fields: Sequence[str] = V12_DEFAULT_TIMESTAMP_FIELDS,
         window: dt.timedelta | None = None,
         clock: Clock = utc_now,
     ) -> None:
-        if not merchant_id_fields or not timestamp_fields:
-            raise InvalidArgumentError("give at least one field path for each signed field")
+        self.merchant_id = merchant_id_text(merchant_id, "of the verifier", InvalidArgumentError)
+        self.merchant_id_fields = _field_paths(merchant_id_fields)
+        self.timestamp_fields = _field_paths(timestamp_fields)
+        if window is not None and not isinstance(window, dt.timedelta):
+            raise InvalidArgumentError("the window must be a datetime.timedelta")
         self.public_key = public_key
-        self.merchant_id_fields = tuple(merchant_id_fields)
-        self.timestamp_fields = tuple(timestamp_fields)
         self.window = window
         self.clock = clock
 
     def verify(
         self,
         headers: Mapping[str, str],
-        body: bytes,
+        body: bytes | str,
         *,
-        merchant_id: str | None = None,
         timestamp: int | str | None = None,
         now: dt.datetime | None = None,
     ) -> VerifiedMessage:
-        """Check the ``signature`` header over the raw ``body`` as received."""
+        """Check the ``signature`` header over the raw ``body`` as received (bytes, or text
+        as UTF-8), then that the message is addressed to this merchant."""
         signature = required_header(headers, "signature")
         for name, expected in (("type", "RSA256"), ("version", "v1.2")):
             value = optional_header(headers, name)
             if value is not None and value != expected:
+                # repr() escapes what a terminal or a JSON encoder could not print.
                 raise InvalidHeaderError(f"the {name} header is {value!r}, not {expected!r}")
-        raw = bytes(body)
-        doc = parse_json_object(raw) if merchant_id is None or timestamp is None else {}
-        if merchant_id is not None:
-            mid = merchant_id_text(merchant_id, "given", InvalidArgumentError)
-        else:
-            mid = merchant_id_text(*self._field(doc, self.merchant_id_fields), MalformedBodyError)
+        raw = received_body(body)
+        doc = parse_json_object(raw)
+        mids = self._merchant_ids(doc)
+        mid = mids[0] if mids else self.merchant_id
         if timestamp is not None:
             ts = timestamp_text(timestamp, "given", InvalidArgumentError)
         else:
             ts = timestamp_text(*self._field(doc, self.timestamp_fields), MalformedBodyError)
         rsa_verify(self.public_key, v12_string_to_sign(mid, ts, raw), signature)
+        self._check_recipient(mids)
         if self.window is not None:
             check_window(int(ts), now if now is not None else self.clock(), self.window)
         return VerifiedMessage(body=raw, timestamp=int(ts), merchant_id=mid)
+
+    def _merchant_ids(self, doc: Mapping[str, Any]) -> list[str]:
+        """Every merchant id the body carries at the configured paths, in path order."""
+        found = []
+        for path in self.merchant_id_fields:
+            hit = find_field(doc, (path,))
+            if hit is not None:
+                found.append(merchant_id_text(hit[1], f"at {path}", MalformedBodyError))
+        return found
+
+    def _check_recipient(self, mids: list[str]) -> None:
+        # review (#11): one platform key signs for every merchant, so the signature alone
+        # does not say the message is ours. Compared after the signature check, so this
+        # code means "genuine, but for another merchant".
+        if any(mid != self.merchant_id for mid in mids):
+            raise RecipientMismatchError(
+                "the message is addressed to another merchant id than this verifier's"
+            )
 
     @staticmethod
     def _field(doc: Mapping[str, Any], paths: tuple[str, ...]) -> tuple[Any, str]:
@@ -175,3 +207,12 @@ class PaykkaV12Verifier:
             raise MissingFieldError(f"the body has none of {', '.join(paths)}")
         path, value = found
         return value, f"at {path}"
+
+
+def _field_paths(paths: Sequence[str]) -> tuple[str, ...]:
+    if isinstance(paths, str) or not isinstance(paths, Sequence):
+        raise InvalidArgumentError("field paths must be a sequence of dotted strings")
+    found = tuple(paths)
+    if not found or not all(isinstance(path, str) and path for path in found):
+        raise InvalidArgumentError("give at least one field path for each signed field")
+    return found

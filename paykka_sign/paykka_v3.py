@@ -15,7 +15,12 @@ from collections.abc import Mapping
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .clock import DEFAULT_WINDOW, Clock, aware, check_window, epoch_millis, from_millis, utc_now
-from .errors import InvalidArgumentError, InvalidHeaderError, ReplayedNonceError
+from .errors import (
+    InvalidArgumentError,
+    InvalidHeaderError,
+    RecipientMismatchError,
+    ReplayedNonceError,
+)
 from .messages import (
     Body,
     SignedRequest,
@@ -23,6 +28,7 @@ from .messages import (
     body_bytes,
     frozen_headers,
     optional_header,
+    received_body,
     required_header,
 )
 from .paykka import rsa_sign, rsa_verify, v3_string_to_sign
@@ -37,6 +43,7 @@ _MILLIS = re.compile(r"[0-9]{1,19}")
 #: in a header and a line break would shift the lines of the string to sign.
 _NONCE = re.compile(r"[\x21-\x7e]{10,100}")
 _METHOD = re.compile(r"[A-Z]{1,16}")
+_PATH = re.compile(r"/[\x21-\x7e]*")
 
 
 def new_nonce() -> str:
@@ -45,13 +52,23 @@ def new_nonce() -> str:
 
 
 def _request_line(method: str, path: str) -> str:
-    upper = method.upper()
+    upper = method.upper() if isinstance(method, str) else ""
     if not _METHOD.fullmatch(upper):
         raise InvalidArgumentError("the HTTP method must be a word such as POST or GET")
-    if not path.startswith("/") or any(c.isspace() for c in path):
+    if not isinstance(path, str) or not path.startswith("/"):
         # A full URL here is the classic mistake: PayKKa signs the path only.
         raise InvalidArgumentError("the path must start with '/': the path, not the URL")
+    if not _PATH.fullmatch(path):
+        # An HTTP request target is visible ASCII (RFC 9112); a line break would shift the
+        # lines of the string to sign, a surrogate has no bytes (review (#11)).
+        raise InvalidArgumentError("the path must be visible ASCII (percent-encode the rest)")
     return upper
+
+
+def _app_id(app_id: str) -> str:
+    if not isinstance(app_id, str) or not 1 <= len(app_id) <= 64 or not app_id.isprintable():
+        raise InvalidArgumentError("the app id must be 1 to 64 printable characters")
+    return app_id
 
 
 class PaykkaV3Signer:
@@ -60,10 +77,8 @@ class PaykkaV3Signer:
     def __init__(
         self, private_key: rsa.RSAPrivateKey, *, app_id: str, clock: Clock = utc_now
     ) -> None:
-        if not 1 <= len(app_id) <= 64 or not app_id.isprintable():
-            raise InvalidArgumentError("the app id must be 1 to 64 printable characters")
         self.private_key = private_key
-        self.app_id = app_id
+        self.app_id = _app_id(app_id)
         self.clock = clock
 
     def sign(
@@ -84,11 +99,13 @@ class PaykkaV3Signer:
         method = _request_line(method, path)
         if timestamp is None:
             timestamp = epoch_millis(now if now is not None else self.clock())
+        if isinstance(timestamp, bool) or not isinstance(timestamp, int) or timestamp >= 10**19:
+            raise InvalidArgumentError("the timestamp must be milliseconds since the epoch")
         ts = str(timestamp)
-        if isinstance(timestamp, bool) or not _MILLIS.fullmatch(ts):
+        if not _MILLIS.fullmatch(ts):
             raise InvalidArgumentError("the timestamp must be milliseconds since the epoch")
         nonce = nonce if nonce is not None else new_nonce()
-        if not _NONCE.fullmatch(nonce):
+        if not isinstance(nonce, str) or not _NONCE.fullmatch(nonce):
             raise InvalidArgumentError("the nonce must be 10 to 100 visible ASCII characters")
         raw = body_bytes(body) if body is not None else b""
         message = v3_string_to_sign(method, path, ts, nonce, raw)
@@ -103,21 +120,29 @@ class PaykkaV3Signer:
 
 
 class PaykkaV3Verifier:
-    """Verify v3 responses and webhooks: signature, then the time window, then the nonce.
+    """Verify v3 responses and webhooks: signature, recipient, time window, then the nonce.
 
     ``method`` and ``path`` are the request's for a response and, inferred, the merchant's
-    own webhook path (as PayKKa called it) for a webhook. ``nonce_store`` turns the replay
-    check on; a nonce is remembered only once its message is authentic and in the window.
+    own webhook path (as PayKKa called it) for a webhook. ``app_id`` is this merchant's
+    ``x-paykka-appid``, required (review (#11)): a message whose ``x-paykka-appid`` names
+    another app is refused (``recipient_mismatch``). That header is not signed, so this
+    catches misrouted messages, not an attacker who edits it; the signed path is what binds
+    a webhook to your endpoint. ``nonce_store`` turns the replay check on; a nonce is
+    remembered only once its message is authentic and in the window.
     """
 
     def __init__(
         self,
         public_key: rsa.RSAPublicKey,
         *,
+        app_id: str,
         window: dt.timedelta = DEFAULT_WINDOW,
         nonce_store: NonceStore | None = None,
         clock: Clock = utc_now,
     ) -> None:
+        if not isinstance(window, dt.timedelta):
+            raise InvalidArgumentError("the window must be a datetime.timedelta")
+        self.app_id = _app_id(app_id)
         self.public_key = public_key
         self.window = window
         self.nonce_store = nonce_store
@@ -128,11 +153,12 @@ class PaykkaV3Verifier:
         method: str,
         path: str,
         headers: Mapping[str, str],
-        body: bytes,
+        body: bytes | str,
         *,
         now: dt.datetime | None = None,
     ) -> VerifiedMessage:
-        """Check ``x-paykka-sign`` over the raw ``body`` as received."""
+        """Check ``x-paykka-sign`` over the raw ``body`` as received (bytes, or text as
+        UTF-8), and that ``x-paykka-appid``, when present, is this verifier's app id."""
         method = _request_line(method, path)
         ts = required_header(headers, "x-paykka-timestamp")
         nonce = required_header(headers, "x-paykka-nonce")
@@ -144,8 +170,13 @@ class PaykkaV3Verifier:
             raise InvalidHeaderError("x-paykka-timestamp is not milliseconds since the epoch")
         if not _NONCE.fullmatch(nonce):
             raise InvalidHeaderError("x-paykka-nonce is not 10 to 100 visible ASCII characters")
-        raw = bytes(body)
+        app_id = optional_header(headers, "x-paykka-appid")
+        raw = received_body(body)
         rsa_verify(self.public_key, v3_string_to_sign(method, path, ts, nonce, raw), signature)
+        if app_id is not None and app_id != self.app_id:
+            # review (#11): responses do not carry the header (documented), so only a
+            # present one is compared; a mismatch is a message meant for another app.
+            raise RecipientMismatchError("x-paykka-appid names another app id than this verifier's")
         moment = aware(now if now is not None else self.clock())
         check_window(int(ts), moment, self.window)
         if self.nonce_store is not None:

@@ -40,7 +40,7 @@ class InMemoryNonceStore:
     """
 
     def __init__(self, *, max_entries: int = 100_000) -> None:
-        if max_entries < 1:
+        if isinstance(max_entries, bool) or not isinstance(max_entries, int) or max_entries < 1:
             raise InvalidArgumentError("max_entries must be at least 1")
         self.max_entries = max_entries
         #: Live entries dropped because the store was full; should stay 0.
@@ -52,6 +52,12 @@ class InMemoryNonceStore:
         return len(self._expiry)
 
     def remember(self, nonce: str, *, expires_at: dt.datetime, now: dt.datetime) -> bool:
+        if not isinstance(nonce, str):
+            raise InvalidArgumentError("a nonce must be text")
+        if not isinstance(expires_at, dt.datetime) or not isinstance(now, dt.datetime):
+            raise InvalidArgumentError("expires_at and now must be datetime.datetime")
+        if (expires_at.tzinfo is None) != (now.tzinfo is None):
+            raise InvalidArgumentError("expires_at and now must both be aware, or both naive")
         with self._lock:
             self._purge(now)
             known = self._expiry.get(nonce)

@@ -23,7 +23,7 @@ from .errors import (
     MissingFieldError,
     SignatureInvalidError,
 )
-from .messages import parse_json_object
+from .messages import parse_json_object, utf8
 
 __all__ = [
     "PAYMENTS_URL",
@@ -31,6 +31,7 @@ __all__ = [
     "YabandPaySigner",
     "canonical_string",
     "hmac_sha256_hex",
+    "normalised_fields",
     "notification_string_to_sign",
     "request_string_to_sign",
 ]
@@ -46,36 +47,94 @@ EmptyValues = Literal["keep", "omit"]
 _EXCLUDED = frozenset({"sign", "data"})
 
 
+def _key_text(key: Any) -> str:
+    # review (#11): "k=v&k=v" escapes nothing, so a key holding "=" or "&" lets one field
+    # be read as two; the string splits at every "&" and each pair at its first "=".
+    if not isinstance(key, str) or not key:
+        raise MalformedBodyError("a field name is not a non-empty string")
+    if "&" in key or "=" in key:
+        raise MalformedBodyError(
+            "a field name contains '&' or '=': the string to sign would be ambiguous"
+        )
+    _check_encodable(key, "a field name")
+    return key
+
+
+def _check_encodable(text: str, what: str) -> None:
+    # A lone surrogate (a JSON "\ud800" escape) has no UTF-8 form: the HMAC input would
+    # not exist (review (#11): UnicodeEncodeError).
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedBodyError(f"{what} holds a lone surrogate, which is not text") from None
+
+
 def _value_text(key: str, value: Any) -> str:
     # Strings and integers only: a float, boolean, list or object has no agreed spelling
     # (PHP, Python and Java disagree), so guessing would produce silent "sign error"s.
+    # Spellings (the documented normalisation): null is "" (as PHP concatenates it), an
+    # integer its decimal digits. So 1 and "1", null and "" sign alike; nothing else does.
     if value is None:
         return ""
-    if isinstance(value, str):
-        return value
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    raise MalformedBodyError(
-        f"the field {key!r} is a {type(value).__name__}; send it as a string "
-        '(amounts as decimal strings, e.g. "0.10")'
-    )
+        try:
+            return str(value)
+        except ValueError:  # more digits than Python converts (sys.int_info)
+            raise MalformedBodyError(f"the field {key!r} is an integer too large") from None
+    if not isinstance(value, str):
+        raise MalformedBodyError(
+            f"the field {key!r} is a {type(value).__name__}; send it as a string "
+            '(amounts as decimal strings, e.g. "0.10")'
+        )
+    # review (#11): a value "hi&status=paid" would sign like two fields, remark=hi and
+    # status=paid. "=" stays allowed in values (base64 padding in payment_token_object):
+    # a pair splits at its first "=", and keys hold none.
+    if "&" in value:
+        raise MalformedBodyError(
+            f"the value of {key!r} contains '&': the string to sign would be ambiguous"
+        )
+    _check_encodable(value, f"the value of {key!r}")
+    return value
+
+
+def normalised_fields(
+    fields: Mapping[str, Any], *, empty_values: EmptyValues = "keep"
+) -> dict[str, str]:
+    """The fields as the string to sign sees them: each value as its text, empty values
+    dropped under ``"omit"``. Two mappings give one string exactly when these are equal."""
+    if empty_values not in ("keep", "omit"):
+        raise InvalidArgumentError("empty_values must be 'keep' or 'omit'")
+    if not isinstance(fields, Mapping):
+        raise MalformedBodyError("the fields to sign are not an object")
+    normalised = {}
+    for key, value in fields.items():
+        text = _value_text(_key_text(key), value)
+        if text == "" and empty_values == "omit":
+            continue
+        normalised[key] = text
+    return normalised
 
 
 def canonical_string(fields: Mapping[str, Any], *, empty_values: EmptyValues = "keep") -> str:
-    """Sort ``fields`` by key (byte order, case-sensitive), join ``k=v`` with ``&``."""
-    if empty_values not in ("keep", "omit"):
-        raise InvalidArgumentError("empty_values must be 'keep' or 'omit'")
-    pairs = []
-    for key in sorted(fields, key=lambda k: k.encode("utf-8")):
-        text = _value_text(key, fields[key])
-        if text == "" and empty_values == "omit":
-            continue
-        pairs.append(f"{key}={text}")
-    return "&".join(pairs)
+    """Sort ``fields`` by key (byte order, case-sensitive), join ``k=v`` with ``&``.
+
+    Injective under :func:`normalised_fields`: keys with ``&`` or ``=`` and values with
+    ``&`` are refused (``malformed_body``), so the string parses back into one mapping.
+    """
+    normalised = normalised_fields(fields, empty_values=empty_values)
+    ordered = sorted(normalised, key=lambda k: k.encode("utf-8"))
+    return "&".join(f"{key}={normalised[key]}" for key in ordered)
+
+
+def _object(value: Any, what: str) -> Mapping[str, Any]:
+    # Frameworks hand over parsed JSON: None, True, [] or 1 are not requests (review (#11)).
+    if not isinstance(value, Mapping):
+        raise MalformedBodyError(f"the {what} is not a JSON object")
+    return value
 
 
 def _merged_fields(request: Mapping[str, Any]) -> dict[str, Any]:
-    data = request.get("data", {})
+    data = _object(request, "request").get("data", {})
     if not isinstance(data, Mapping):
         raise MalformedBodyError("the request's data is not an object")
     fields = {k: v for k, v in request.items() if k not in _EXCLUDED}
@@ -101,13 +160,16 @@ def notification_string_to_sign(
 ) -> str:
     """The string a notification's ``sign`` covers: the fields of ``data`` only."""
     return canonical_string(
-        {k: v for k, v in data.items() if k != "sign"}, empty_values=empty_values
+        {k: v for k, v in _object(data, "notification's data").items() if k != "sign"},
+        empty_values=empty_values,
     )
 
 
 def hmac_sha256_hex(secret_key: bytes, message: str) -> str:
     """Lowercase hex HMAC-SHA256, the form of YabandPay's ``sign``."""
-    return hmac.new(secret_key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+    if not isinstance(secret_key, bytes):
+        raise InvalidKeyError("the secret key must be bytes")
+    return hmac.new(secret_key, utf8(message, "the string to sign"), hashlib.sha256).hexdigest()
 
 
 class YabandPaySigner:
@@ -125,7 +187,16 @@ class YabandPaySigner:
         empty_values: EmptyValues = "keep",
         clock: Clock = utc_now,
     ) -> None:
-        key = secret_key.encode("utf-8") if isinstance(secret_key, str) else bytes(secret_key)
+        if isinstance(secret_key, str):
+            try:
+                key = secret_key.encode("utf-8")
+            except UnicodeEncodeError:
+                # The codec's message would quote the secret (review (#11)).
+                raise InvalidKeyError("the YabandPay secret key is not valid text") from None
+        elif isinstance(secret_key, bytes | bytearray):
+            key = bytes(secret_key)
+        else:
+            raise InvalidKeyError("the YabandPay secret key must be text or bytes")
         if not key.strip():
             raise InvalidKeyError("the YabandPay secret key is empty")
         if empty_values not in ("keep", "omit"):
@@ -143,7 +214,7 @@ class YabandPaySigner:
     ) -> dict[str, Any]:
         """The complete request: ``user`` and ``time`` (Unix seconds) filled in when absent,
         any old ``sign`` replaced by the new one. The input is not modified."""
-        complete = {k: v for k, v in request.items() if k != "sign"}
+        complete = {k: v for k, v in _object(request, "request").items() if k != "sign"}
         if "user" not in complete:
             if self.user is None:
                 raise MissingFieldError("the request has no user and the signer has none")
@@ -164,18 +235,16 @@ class YabandPaySigner:
     def verify_request(self, request: Mapping[str, Any]) -> None:
         """Check a request's ``sign`` (e.g. one received by a test double of YabandPay)."""
         message = request_string_to_sign(request, empty_values=self.empty_values)
-        self._compare(message, request.get("sign"))
+        self._compare(message, _object(request, "request").get("sign"))
 
     def verify_notification(self, notification: Mapping[str, Any] | bytes | str) -> dict[str, Any]:
         """Check a notification's ``sign`` over its ``data``; return ``data`` when authentic.
 
         Give the raw body (bytes or text) or the parsed JSON object."""
-        if isinstance(notification, str):
-            notification = notification.encode("utf-8")
         doc = (
-            parse_json_object(bytes(notification), what="notification")
-            if isinstance(notification, bytes | bytearray)
-            else notification
+            parse_json_object(notification, what="notification")
+            if isinstance(notification, bytes | bytearray | memoryview | str)
+            else _object(notification, "notification")
         )
         data = doc.get("data")
         if data is None:

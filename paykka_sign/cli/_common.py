@@ -66,9 +66,16 @@ def read_secret(path: Path | None) -> str:
     (where ``ps`` and shell history would show it)."""
     if path is not None:
         try:
-            secret = path.read_text(encoding="utf-8").strip()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InvalidKeyError(f"cannot read the secret key file {str(path)!r}: {exc}") from None
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise InvalidKeyError(
+                f"cannot read the secret key file {str(path)!r}: {exc.strerror}"
+            ) from None
+        try:
+            secret = raw.decode("utf-8").strip()
+        except UnicodeDecodeError:
+            # review (#11): the decoder's text names a byte of the secret and its position.
+            raise InvalidKeyError(f"the secret key file {str(path)!r} is not UTF-8 text") from None
     else:
         secret = os.environ.get(SECRET_ENV_VAR, "").strip()
         if not secret:
@@ -93,7 +100,13 @@ def parse_header_lines(lines: tuple[str, ...]) -> dict[str, str]:
 
 
 def print_json(document: Any) -> None:
-    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate has no UTF-8 form: escape it rather than crash (review (#11)).
+        text = json.dumps(document, indent=2, ensure_ascii=True)
+    click.echo(text)
 
 
 def warn(message: str) -> None:

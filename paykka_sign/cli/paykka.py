@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import click
 
 from applepay_crypto.cli.params import Duration
 
+from ..clock import DEFAULT_WINDOW
 from ..errors import InvalidKeyError
 from ..keys import (
     generate_private_key,
@@ -37,6 +39,7 @@ from ._common import (
     parse_header_lines,
     print_json,
     read_input,
+    warn,
 )
 
 api_option = click.option(
@@ -78,7 +81,10 @@ def keygen(out: Path, public_out: Path | None, overwrite: bool, as_json: bool) -
     write_private_key(out, key, overwrite=overwrite)
     public = public_key_base64(key)
     if public_out is not None:
-        public_out.write_text(public + "\n", encoding="ascii")
+        try:
+            public_out.write_text(public + "\n", encoding="ascii")
+        except OSError as exc:
+            raise InvalidKeyError(f"cannot write {str(public_out)!r}: {exc.strerror}") from None
     if as_json:
         print_json(
             {
@@ -159,7 +165,7 @@ def sign(
         )
     else:
         assert app_id is not None and path is not None
-        if timestamp is not None and not timestamp.isdigit():
+        if timestamp is not None and not re.fullmatch(r"[0-9]{1,19}", timestamp):
             raise click.UsageError("--timestamp must be milliseconds since the epoch")
         signed = PaykkaV3Signer(private_key, app_id=app_id).sign(
             method,
@@ -216,7 +222,16 @@ def sign(
     + ", ".join(V12_DEFAULT_TIMESTAMP_FIELDS)
     + ").",
 )
-@click.option("--merchant-id", default=None, help="v1.2: signed merchant id, overriding the body.")
+@click.option(
+    "--merchant-id",
+    default=None,
+    help="v1.2: YOUR merchant id; a message for another merchant is refused (required).",
+)
+@click.option(
+    "--app-id",
+    default=None,
+    help="v3: YOUR x-paykka-appid; a message naming another app is refused (required).",
+)
 @click.option(
     "--window",
     type=Duration(),
@@ -237,31 +252,48 @@ def verify(
     merchant_id_fields: tuple[str, ...],
     timestamp_fields: tuple[str, ...],
     merchant_id: str | None,
+    app_id: str | None,
     window: dt.timedelta | None,
     at: dt.datetime | None,
     as_json: bool,
 ) -> None:
     """Verify a PayKKa response or notification/webhook signature.
 
-    Exit status 0 when authentic, 1 when rejected.
+    Exit status 0 when authentic, 1 when rejected (recipient_mismatch: authentic, but for
+    another merchant or app).
     """
+    # review (#11): PayKKa signs every merchant's messages with one platform key, so a
+    # verification without the recipient would accept another merchant's notification.
+    if api == "v1.2" and merchant_id is None:
+        raise click.UsageError(
+            "--api v1.2 needs --merchant-id: your PayKKa merchant id (a notification for "
+            "another merchant carries a valid PayKKa signature too)"
+        )
+    if api == "v3" and (app_id is None or path is None):
+        raise click.UsageError("--api v3 needs --app-id (your x-paykka-appid) and --path")
     headers = _headers(header_lines, headers_file)
     key = read_public_key(public_key)
     raw = read_input(body, what="body")
     result: dict[str, Any] = {"valid": True, "api": api}
     if api == "v1.2":
+        assert merchant_id is not None
+        if window is None:
+            warn(
+                "no --window: v1.2 documents no time limit, so an old notification replayed "
+                "to you verifies; pass e.g. --window 24h (see docs/paykka-sign.md)"
+            )
         verifier = PaykkaV12Verifier(
             key,
+            merchant_id=merchant_id,
             merchant_id_fields=merchant_id_fields or V12_DEFAULT_MERCHANT_ID_FIELDS,
             timestamp_fields=timestamp_fields or V12_DEFAULT_TIMESTAMP_FIELDS,
             window=window,
         )
-        message = verifier.verify(headers, raw, merchant_id=merchant_id, now=at)
+        message = verifier.verify(headers, raw, now=at)
         result.update(merchant_id=message.merchant_id, timestamp=message.timestamp)
     else:
-        if path is None:
-            raise click.UsageError("--api v3 needs --path")
-        v3 = PaykkaV3Verifier(key) if window is None else PaykkaV3Verifier(key, window=window)
+        assert app_id is not None and path is not None
+        v3 = PaykkaV3Verifier(key, app_id=app_id, window=window or DEFAULT_WINDOW)
         message = v3.verify(method, path, headers, raw, now=at)
         result.update(timestamp=message.timestamp, nonce=message.nonce)
     if as_json:
@@ -274,9 +306,12 @@ def _headers(lines: tuple[str, ...], headers_file: Path | None) -> dict[str, str
     headers = parse_header_lines(lines)
     if headers_file is not None:
         try:
-            document = json.loads(headers_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise click.UsageError(f"--headers-file is not a JSON object: {exc}") from None
+            document = json.loads(headers_file.read_bytes())
+        except OSError as exc:
+            raise click.UsageError(f"cannot read --headers-file: {exc.strerror}") from None
+        except (ValueError, RecursionError):
+            # No decoder text (review (#11)): it quotes bytes of the file.
+            raise click.UsageError("--headers-file is not a JSON object") from None
         if not isinstance(document, dict) or not all(isinstance(v, str) for v in document.values()):
             raise click.UsageError("--headers-file must be a JSON object of strings")
         for name, value in document.items():

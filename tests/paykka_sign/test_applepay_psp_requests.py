@@ -147,7 +147,9 @@ def test_paykka_payment_request_and_signature(rsa_key: rsa.RSAPrivateKey) -> Non
     sent = json.loads(signed.body)
     assert sent["timestamp"] == 1736358884000
     assert sent["payment"]["card_no"] == PAN  # the real body is what is signed
-    PaykkaV12Verifier(rsa_key.public_key()).verify(signed.headers, signed.body)
+    PaykkaV12Verifier(rsa_key.public_key(), merchant_id="18356675194960").verify(
+        signed.headers, signed.body
+    )
     with pytest.raises(InvalidArgumentError, match="amount"):
         paykka_payment_request(payment, merchant_id="m", trans_id="t", amount=-5, currency="EUR")
     with pytest.raises(InvalidArgumentError, match="replace"):

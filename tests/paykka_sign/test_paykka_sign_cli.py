@@ -120,14 +120,17 @@ def _sign_v12(key_dir: Path, body: bytes) -> str:
 def test_verify_v12(key_dir: Path, body_file: Path, tmp_path: Path) -> None:
     signature = _sign_v12(key_dir, BODY)
     pub = str(key_dir / "pub.pem")
+    mid = ("--merchant-id", "18356675194960")
     ok = run(
-        "verify", "--public-key", pub, "--body", str(body_file), "-H", f"signature: {signature}"
-    )
+        "verify", "--public-key", pub, *mid, "--body", str(body_file),
+        "-H", f"signature: {signature}",
+    )  # fmt: skip
     assert ok.exit_code == 0
     assert "valid" in ok.stdout
+    assert "no --window" in ok.stderr  # v1.2 has no documented window: say so
     as_json = run(
-        "verify", "--public-key", pub, "--body", str(body_file), "-H", f"Signature: {signature}",
-        "-H", "type: RSA256", "--json",
+        "verify", "--public-key", pub, *mid, "--body", str(body_file),
+        "-H", f"Signature: {signature}", "-H", "type: RSA256", "--json",
     )  # fmt: skip
     assert json.loads(as_json.stdout) == {
         "valid": True,
@@ -137,19 +140,31 @@ def test_verify_v12(key_dir: Path, body_file: Path, tmp_path: Path) -> None:
     }
     headers_file = tmp_path / "headers.json"
     headers_file.write_text(json.dumps({"signature": signature, "version": "v1.2"}))
-    from_file = run("verify", "--public-key", pub, "--headers-file", str(headers_file), input=BODY)
+    from_file = run(
+        "verify", "--public-key", pub, *mid, "--headers-file", str(headers_file), input=BODY
+    )
     assert from_file.exit_code == 0
     tampered = run(
-        "verify", "--public-key", pub, "-H", f"signature: {signature}", "--json",
+        "verify", "--public-key", pub, *mid, "-H", f"signature: {signature}", "--json",
         input=BODY.replace(b"445", b"446"),
     )  # fmt: skip
     assert tampered.exit_code == 1
     assert json.loads(tampered.stdout)["error"]["code"] == "signature_invalid"
-    no_header = run("verify", "--public-key", pub, "--json", input=BODY)
+    no_header = run("verify", "--public-key", pub, *mid, "--json", input=BODY)
     assert no_header.exit_code == 1
     assert json.loads(no_header.stdout)["error"]["code"] == "invalid_header"
-    usage = run("verify", "--public-key", pub, "-H", "no colon", input=BODY)
+    usage = run("verify", "--public-key", pub, *mid, "-H", "no colon", input=BODY)
     assert usage.exit_code == 2
+    # review (#11): the recipient is required, and another merchant's message refused.
+    no_recipient = run("verify", "--public-key", pub, "-H", f"signature: {signature}", input=BODY)
+    assert no_recipient.exit_code == 2
+    assert "--merchant-id" in no_recipient.stderr
+    other = run(
+        "verify", "--public-key", pub, "--merchant-id", "99999", "-H", f"signature: {signature}",
+        "--json", input=BODY,
+    )  # fmt: skip
+    assert other.exit_code == 1
+    assert json.loads(other.stdout)["error"]["code"] == "recipient_mismatch"
 
 
 def test_verify_v12_custom_fields_and_window(key_dir: Path) -> None:
@@ -158,7 +173,7 @@ def test_verify_v12_custom_fields_and_window(key_dir: Path) -> None:
                  "--timestamp", "1700805506000", input=body)  # fmt: skip
     signature = json.loads(result.stdout)["headers"]["signature"]
     pub = str(key_dir / "pub.pem")
-    args = ["verify", "--public-key", pub, "-H", f"signature: {signature}",
+    args = ["verify", "--public-key", pub, "-H", f"signature: {signature}", "--merchant-id", "M",
             "--merchant-id-field", "data.mid", "--timestamp-field", "data.ts", "--json"]  # fmt: skip
     assert run(*args, input=body).exit_code == 0
     late = run(*args, "--window", "5m", "--at", "2023-11-24T06:03:27Z", input=body)
@@ -175,7 +190,8 @@ def test_verify_v3_webhook(key_dir: Path) -> None:
     headers = json.loads(signed.stdout)["headers"]
     flags = [arg for name in ("x-paykka-timestamp", "x-paykka-nonce", "x-paykka-sign")
              for arg in ("-H", f"{name}: {headers[name]}")]  # fmt: skip
-    base = ["verify", "--api", "v3", "--public-key", str(key_dir / "pub.pem"), *flags, "--json"]
+    base = ["verify", "--api", "v3", "--public-key", str(key_dir / "pub.pem"), *flags, "--json",
+            "--app-id", "A"]  # fmt: skip
     ok = run(*base, "--path", "/hooks/paykka", "--at", "2025-09-09T03:15:00Z", input=BODY)
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.stdout)["nonce"] == headers["x-paykka-nonce"]
@@ -185,6 +201,13 @@ def test_verify_v3_webhook(key_dir: Path) -> None:
     assert stale.exit_code == 1
     assert json.loads(stale.stdout)["error"]["code"] == "timestamp_out_of_window"
     assert run(*base, input=BODY).exit_code == 2  # no --path
+    no_app = [arg for arg in base if arg not in ("--app-id", "A")]
+    assert run(*no_app, "--path", "/hooks/paykka", input=BODY).exit_code == 2
+    other_app = run(
+        *base, "--path", "/hooks/paykka", "--at", "2025-09-09T03:15:00Z",
+        "-H", "x-paykka-appid: B", input=BODY,
+    )  # fmt: skip
+    assert json.loads(other_app.stdout)["error"]["code"] == "recipient_mismatch"
 
 
 def test_yabandpay_sign_and_verify(tmp_path: Path) -> None:
@@ -294,7 +317,7 @@ def test_applepay_request_paykka_masked_then_revealed(
     }
     # The masked output carries the signature of the real body (same time, deterministic RSA).
     assert shown["headers"] == real["headers"]
-    verifier = PaykkaV12Verifier(rsa_key.public_key())
+    verifier = PaykkaV12Verifier(rsa_key.public_key(), merchant_id="18356675194960")
     verifier.verify(real["headers"], real["body"].encode("utf-8"))
 
 

@@ -35,6 +35,7 @@ EXPECTED_CODES = {
     "InvalidHeaderError": "invalid_header",
     "TimestampOutOfWindowError": "timestamp_out_of_window",
     "ReplayedNonceError": "replayed_nonce",
+    "RecipientMismatchError": "recipient_mismatch",
     "MalformedBodyError": "malformed_body",
     "MissingFieldError": "missing_field",
     "AmountMismatchError": "amount_mismatch",
@@ -71,7 +72,7 @@ def _token(payment_type: str = "3DSecure") -> DecryptedToken:
 
 def _replay(key: rsa.RSAPrivateKey) -> None:
     headers = PaykkaV3Signer(key, app_id="A").sign("POST", "/hook", b"{}", now=NOW).headers
-    verifier = PaykkaV3Verifier(key.public_key(), nonce_store=InMemoryNonceStore())
+    verifier = PaykkaV3Verifier(key.public_key(), app_id="A", nonce_store=InMemoryNonceStore())
     verifier.verify("POST", "/hook", headers, b"{}", now=NOW)
     verifier.verify("POST", "/hook", headers, b"{}", now=NOW)
 
@@ -81,11 +82,13 @@ def _triggers(key: rsa.RSAPrivateKey) -> dict[str, Callable[[], object]]:
     return {
         "invalid_key": lambda: load_private_key("not a key"),
         "invalid_argument": lambda: PaykkaV3Signer(key, app_id=""),
-        "signature_invalid": lambda: PaykkaV12Verifier(key.public_key()).verify(
+        "signature_invalid": lambda: PaykkaV12Verifier(key.public_key(), merchant_id="M").verify(
             signed.headers, b'{"merchant_id":"M","timestamp":2}'
         ),
-        "invalid_header": lambda: PaykkaV12Verifier(key.public_key()).verify({}, signed.body),
-        "timestamp_out_of_window": lambda: PaykkaV3Verifier(key.public_key()).verify(
+        "invalid_header": lambda: PaykkaV12Verifier(key.public_key(), merchant_id="M").verify(
+            {}, signed.body
+        ),
+        "timestamp_out_of_window": lambda: PaykkaV3Verifier(key.public_key(), app_id="A").verify(
             "POST",
             "/hook",
             PaykkaV3Signer(key, app_id="A").sign("POST", "/hook", now=NOW).headers,
@@ -93,6 +96,9 @@ def _triggers(key: rsa.RSAPrivateKey) -> dict[str, Callable[[], object]]:
             now=NOW + dt.timedelta(hours=1),
         ),
         "replayed_nonce": lambda: _replay(key),
+        "recipient_mismatch": lambda: PaykkaV12Verifier(key.public_key(), merchant_id="N").verify(
+            signed.headers, signed.body
+        ),
         "malformed_body": lambda: PaykkaV12Signer(key).sign(b"[]"),
         "missing_field": lambda: YabandPaySigner("s").verify_notification({"data": {}}),
         "amount_mismatch": lambda: paykka_decrypted_payment(_token(), amount=1, currency="EUR"),

@@ -83,7 +83,9 @@ def test_vectors_reproduced_and_verified(paykka_vectors: dict[str, Any]) -> None
             assert signed.string_to_sign == expected
             # PKCS#1 v1.5 is deterministic: OpenSSL's signature, byte for byte.
             assert signed.headers["signature"] == case["signature"]
-        message = PaykkaV12Verifier(public).verify({"signature": case["signature"]}, body)
+        message = PaykkaV12Verifier(public, merchant_id=case["merchant_id"]).verify(
+            {"signature": case["signature"]}, body
+        )
         assert message.merchant_id == case["merchant_id"]
         assert message.timestamp == int(case["timestamp"])
 
@@ -169,7 +171,7 @@ def test_error_messages_never_echo_the_body(rsa_key: rsa.RSAPrivateKey) -> None:
 
 @pytest.fixture
 def verifier(rsa_key: rsa.RSAPrivateKey) -> PaykkaV12Verifier:
-    return PaykkaV12Verifier(rsa_key.public_key())
+    return PaykkaV12Verifier(rsa_key.public_key(), merchant_id="18356675194960")
 
 
 def test_verify_round_trip_and_tampering(
@@ -205,30 +207,41 @@ def test_verify_with_the_wrong_key(
 ) -> None:
     signed = PaykkaV12Signer(rsa_key).sign(BODY)
     with pytest.raises(SignatureInvalidError):
-        PaykkaV12Verifier(other_rsa_key.public_key()).verify(signed.headers, BODY)
+        PaykkaV12Verifier(other_rsa_key.public_key(), merchant_id="18356675194960").verify(
+            signed.headers, BODY
+        )
 
 
 def test_response_fields_under_data_and_configurable_paths(rsa_key: rsa.RSAPrivateKey) -> None:
     response = b'{"ret_code":"000000","data":{"merchant_id":"M9","timestamp":1700805506000}}'
     signed = PaykkaV12Signer(rsa_key).sign(response, merchant_id="M9", timestamp=1700805506000)
-    PaykkaV12Verifier(rsa_key.public_key()).verify(signed.headers, response)
+    PaykkaV12Verifier(rsa_key.public_key(), merchant_id="M9").verify(signed.headers, response)
     custom = PaykkaV12Verifier(
-        rsa_key.public_key(), merchant_id_fields=["data.merchant_id"], timestamp_fields=["x.ts"]
+        rsa_key.public_key(),
+        merchant_id="M9",
+        merchant_id_fields=["data.merchant_id"],
+        timestamp_fields=["x.ts"],
     )
     with pytest.raises(MissingFieldError, match=r"x\.ts"):
         custom.verify(signed.headers, response)
     assert custom.verify(signed.headers, response, timestamp=1700805506000).merchant_id == "M9"
     with pytest.raises(InvalidArgumentError):
-        PaykkaV12Verifier(rsa_key.public_key(), merchant_id_fields=[])
+        PaykkaV12Verifier(rsa_key.public_key(), merchant_id="M9", merchant_id_fields=[])
 
 
-def test_explicit_fields_override_the_body(rsa_key: rsa.RSAPrivateKey) -> None:
+def test_a_body_without_ids_is_verified_as_signed_for_the_verifier(
+    rsa_key: rsa.RSAPrivateKey,
+) -> None:
     body = b'{"anything":"no ids here"}'
     signed = PaykkaV12Signer(rsa_key).sign(body, merchant_id="M", timestamp=5)
-    verifier = PaykkaV12Verifier(rsa_key.public_key())
-    assert verifier.verify(signed.headers, body, merchant_id="M", timestamp="5").timestamp == 5
+    verifier = PaykkaV12Verifier(rsa_key.public_key(), merchant_id="M")
+    message = verifier.verify(signed.headers, body, timestamp="5")
+    assert (message.timestamp, message.merchant_id) == (5, "M")
     with pytest.raises(SignatureInvalidError):
-        verifier.verify(signed.headers, body, merchant_id="N", timestamp="5")
+        # Signed for M: another merchant's verifier builds another string.
+        PaykkaV12Verifier(rsa_key.public_key(), merchant_id="N").verify(
+            signed.headers, body, timestamp="5"
+        )
 
 
 @pytest.mark.parametrize(
@@ -252,10 +265,12 @@ def test_optional_time_window(rsa_key: rsa.RSAPrivateKey) -> None:
     signed = PaykkaV12Signer(rsa_key).sign(BODY)
     sent = dt.datetime(2023, 11, 24, 5, 58, 26, tzinfo=dt.timezone.utc)
     # No window by default: v1.2 documents none, and notifications may be retried later.
-    PaykkaV12Verifier(rsa_key.public_key()).verify(
+    PaykkaV12Verifier(rsa_key.public_key(), merchant_id="18356675194960").verify(
         signed.headers, BODY, now=sent.replace(year=2030)
     )
-    windowed = PaykkaV12Verifier(rsa_key.public_key(), window=dt.timedelta(minutes=5))
+    windowed = PaykkaV12Verifier(
+        rsa_key.public_key(), merchant_id="18356675194960", window=dt.timedelta(minutes=5)
+    )
     windowed.verify(signed.headers, BODY, now=sent + dt.timedelta(minutes=5))
     with pytest.raises(TimestampOutOfWindowError) as info:
         windowed.verify(signed.headers, BODY, now=sent + dt.timedelta(minutes=5, seconds=1))
@@ -278,7 +293,7 @@ def test_property_round_trip_and_any_byte_change_rejected(
 ) -> None:
     body = {**extra, "merchant_id": "M1", "timestamp": timestamp}
     signed = PaykkaV12Signer(rsa_key).sign(body)
-    verifier = PaykkaV12Verifier(rsa_key.public_key())
+    verifier = PaykkaV12Verifier(rsa_key.public_key(), merchant_id="M1")
     assert verifier.verify(signed.headers, signed.body).timestamp == timestamp
     position = data.draw(st.integers(0, len(signed.body) - 1))
     delta = data.draw(st.integers(1, 255))

@@ -35,6 +35,7 @@ NOW = dt.datetime(2025, 9, 9, 3, 11, 7, 986000, tzinfo=dt.timezone.utc)
 NOW_MS = 1757387467986
 BODY = b'{"merchant_id":"18356675194960","amount":445,"currency":"EUR"}'
 WEBHOOK_PATH = "/hooks/paykka"
+APP_ID = "978594372956732"
 
 
 def test_clock_milliseconds() -> None:
@@ -52,7 +53,7 @@ def test_string_to_sign_and_the_empty_component_rule() -> None:
 
 @pytest.fixture
 def signer(rsa_key: rsa.RSAPrivateKey) -> PaykkaV3Signer:
-    return PaykkaV3Signer(rsa_key, app_id="978594372956732", clock=lambda: NOW)
+    return PaykkaV3Signer(rsa_key, app_id=APP_ID, clock=lambda: NOW)
 
 
 def test_sign_headers_and_openssl(
@@ -109,7 +110,9 @@ def test_vectors_reproduced_and_verified(paykka_vectors: dict[str, Any]) -> None
             "x-paykka-sign": case["signature"],
         }
         moment = dt.datetime.fromtimestamp(int(case["timestamp"]) / 1000, dt.timezone.utc)
-        PaykkaV3Verifier(public).verify(case["method"], case["path"], headers, body, now=moment)
+        PaykkaV3Verifier(public, app_id="A").verify(
+            case["method"], case["path"], headers, body, now=moment
+        )
 
 
 def test_nonces_come_from_a_csprng(signer: PaykkaV3Signer) -> None:
@@ -154,7 +157,7 @@ def _webhook(
 
 
 def test_verify_webhook_and_response(signer: PaykkaV3Signer, rsa_key: rsa.RSAPrivateKey) -> None:
-    verifier = PaykkaV3Verifier(rsa_key.public_key(), clock=lambda: NOW)
+    verifier = PaykkaV3Verifier(rsa_key.public_key(), app_id=APP_ID, clock=lambda: NOW)
     message = verifier.verify("POST", WEBHOOK_PATH, _webhook(signer), BODY)
     assert (message.timestamp, message.nonce, message.body) == (NOW_MS, "webhook-nonce-0001", BODY)
     # The path is part of the string: another path (e.g. PayKKa's API path) does not verify.
@@ -169,7 +172,7 @@ def test_verify_webhook_and_response(signer: PaykkaV3Signer, rsa_key: rsa.RSAPri
 def test_window_is_five_minutes_both_ways(
     signer: PaykkaV3Signer, rsa_key: rsa.RSAPrivateKey
 ) -> None:
-    verifier = PaykkaV3Verifier(rsa_key.public_key())
+    verifier = PaykkaV3Verifier(rsa_key.public_key(), app_id=APP_ID)
     headers = _webhook(signer)
     five = dt.timedelta(minutes=5)
     verifier.verify("POST", WEBHOOK_PATH, headers, BODY, now=NOW + five)
@@ -181,13 +184,15 @@ def test_window_is_five_minutes_both_ways(
         with pytest.raises(TimestampOutOfWindowError) as info:
             verifier.verify("POST", WEBHOOK_PATH, headers, BODY, now=late)
         assert info.value.code == "timestamp_out_of_window"
-    wide = PaykkaV3Verifier(rsa_key.public_key(), window=dt.timedelta(hours=1))
+    wide = PaykkaV3Verifier(rsa_key.public_key(), app_id=APP_ID, window=dt.timedelta(hours=1))
     wide.verify("POST", WEBHOOK_PATH, headers, BODY, now=NOW + dt.timedelta(minutes=59))
 
 
 def test_replayed_nonce_is_refused(signer: PaykkaV3Signer, rsa_key: rsa.RSAPrivateKey) -> None:
     store = InMemoryNonceStore()
-    verifier = PaykkaV3Verifier(rsa_key.public_key(), nonce_store=store, clock=lambda: NOW)
+    verifier = PaykkaV3Verifier(
+        rsa_key.public_key(), app_id=APP_ID, nonce_store=store, clock=lambda: NOW
+    )
     headers = _webhook(signer)
     verifier.verify("POST", WEBHOOK_PATH, headers, BODY)
     with pytest.raises(ReplayedNonceError) as info:
@@ -204,7 +209,9 @@ def test_forged_or_stale_messages_do_not_burn_a_nonce(
     signer: PaykkaV3Signer, rsa_key: rsa.RSAPrivateKey
 ) -> None:
     store = InMemoryNonceStore()
-    verifier = PaykkaV3Verifier(rsa_key.public_key(), nonce_store=store, clock=lambda: NOW)
+    verifier = PaykkaV3Verifier(
+        rsa_key.public_key(), app_id=APP_ID, nonce_store=store, clock=lambda: NOW
+    )
     headers = _webhook(signer)
     forged = {**headers, "x-paykka-sign": _webhook(signer, body=b"{}")["x-paykka-sign"]}
     with pytest.raises(SignatureInvalidError):
@@ -237,7 +244,9 @@ def test_bad_headers(
         else:
             headers[name] = value
     with pytest.raises(InvalidHeaderError) as info:
-        PaykkaV3Verifier(rsa_key.public_key()).verify("POST", WEBHOOK_PATH, headers, BODY, now=NOW)
+        PaykkaV3Verifier(rsa_key.public_key(), app_id=APP_ID).verify(
+            "POST", WEBHOOK_PATH, headers, BODY, now=NOW
+        )
     assert info.value.code == "invalid_header"
 
 
@@ -249,7 +258,7 @@ def test_property_round_trip_and_any_byte_change_rejected(
     signer: PaykkaV3Signer, rsa_key: rsa.RSAPrivateKey, body: bytes, data: st.DataObject
 ) -> None:
     signed = signer.sign("POST", WEBHOOK_PATH, body)
-    verifier = PaykkaV3Verifier(rsa_key.public_key(), clock=lambda: NOW)
+    verifier = PaykkaV3Verifier(rsa_key.public_key(), app_id=APP_ID, clock=lambda: NOW)
     assert verifier.verify("POST", WEBHOOK_PATH, signed.headers, body).body == body
     if not body:
         return

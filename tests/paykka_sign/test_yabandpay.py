@@ -81,9 +81,9 @@ def test_sorting_is_by_byte_and_case_sensitive() -> None:
 
 
 def test_values_are_not_url_encoded() -> None:
-    data = {"notify_url": "https://x.example/n?a=1&b=2", "description": "Café & co"}
+    data = {"notify_url": "https://x.example/n?a=1", "description": "Café + co=%20"}
     assert request_string_to_sign({"data": data}) == (
-        "description=Café & co&notify_url=https://x.example/n?a=1&b=2"
+        "description=Café + co=%20&notify_url=https://x.example/n?a=1"
     )
 
 
@@ -214,9 +214,14 @@ def test_verify_request_round_trip() -> None:
 
 
 field_names = st.text(
-    st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=10
+    st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="&="),
+    min_size=1,
+    max_size=10,
 )
-field_values = st.one_of(st.text(max_size=20), st.integers(-(10**9), 10**9))
+field_values = st.one_of(
+    st.text(st.characters(exclude_categories=["Cs"], exclude_characters="&"), max_size=20),
+    st.integers(-(10**9), 10**9),
+)
 
 
 @settings(max_examples=60, deadline=None)

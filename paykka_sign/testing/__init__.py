@@ -1,0 +1,1 @@
+"""Test support for paykka_sign: the recorder of fuzz findings (not part of the API)."""
