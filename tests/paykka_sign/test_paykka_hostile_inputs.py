@@ -344,6 +344,7 @@ ENTRY_POINTS: dict[str, list[Call]] = {
         lambda v: ar.check_order(v, amount=1, currency="EUR"),
     ],
     "applepay_requests.mask_request": [ar.mask_request],
+    "applepay_requests.mask_yabandpay_request": [ar.mask_yabandpay_request],
     "applepay_requests.paykka_decrypted_payment": [
         lambda v: ar.paykka_decrypted_payment(v, amount=1, currency="EUR"),
     ],

@@ -429,7 +429,8 @@ def test_applepay_request_shows_only_allow_listed_fields(
     assert plain.exit_code == 0, plain.output
     document = json.loads(plain.stdout)
     assert document["masked"] is False and "--reveal" not in plain.stderr
-    PaykkaV12Verifier(rsa_key.public_key()).verify(document["headers"], document["body"].encode())
+    verifier = PaykkaV12Verifier(rsa_key.public_key(), merchant_id="M")
+    verifier.verify(document["headers"], document["body"].encode())
 
     extra = token_setup["dir"] / "extra.json"
     extra.write_text(json.dumps({"notify_url": "https://shop.example/n", "shopper_email": "j@x"}))
