@@ -121,7 +121,10 @@ def canonical_string(fields: Mapping[str, Any], *, empty_values: EmptyValues = "
     Injective under :func:`normalised_fields`: keys with ``&`` or ``=`` and values with
     ``&`` are refused (``malformed_body``), so the string parses back into one mapping.
     """
-    normalised = normalised_fields(fields, empty_values=empty_values)
+    return _joined(normalised_fields(fields, empty_values=empty_values))
+
+
+def _joined(normalised: Mapping[str, str]) -> str:
     ordered = sorted(normalised, key=lambda k: k.encode("utf-8"))
     return "&".join(f"{key}={normalised[key]}" for key in ordered)
 
@@ -159,7 +162,13 @@ def notification_string_to_sign(
     data: Mapping[str, Any], *, empty_values: EmptyValues = "keep"
 ) -> str:
     """The string a notification's ``sign`` covers: the fields of ``data`` only."""
-    return canonical_string(
+    return _joined(_notification_fields(data, empty_values=empty_values))
+
+
+def _notification_fields(
+    data: Mapping[str, Any], *, empty_values: EmptyValues = "keep"
+) -> dict[str, str]:
+    return normalised_fields(
         {k: v for k, v in _object(data, "notification's data").items() if k != "sign"},
         empty_values=empty_values,
     )
@@ -238,9 +247,15 @@ class YabandPaySigner:
         self._compare(message, _object(request, "request").get("sign"))
 
     def verify_notification(self, notification: Mapping[str, Any] | bytes | str) -> dict[str, Any]:
-        """Check a notification's ``sign`` over its ``data``; return ``data`` when authentic.
+        """Check a notification's ``sign`` over its ``data``; when authentic, return what
+        was signed: :func:`normalised_fields` of ``data`` (every value as its text, an
+        empty one dropped under ``"omit"``, where it is not signed).
 
-        Give the raw body (bytes or text) or the parsed JSON object."""
+        Review (#11): returning ``data`` as parsed would hand the caller distinctions the
+        signature does not cover (``1`` or ``"1"``, ``null`` or ``""``, and under
+        ``"omit"`` any empty field added by anyone): two notifications that verify alike
+        now always give the same result. Give the raw body (bytes or text) or the parsed
+        JSON object."""
         doc = (
             parse_json_object(notification, what="notification")
             if isinstance(notification, bytes | bytearray | memoryview | str)
@@ -251,9 +266,9 @@ class YabandPaySigner:
             raise MissingFieldError("the notification has no data")
         if not isinstance(data, Mapping):
             raise MalformedBodyError("the notification's data is not an object")
-        message = notification_string_to_sign(data, empty_values=self.empty_values)
-        self._compare(message, doc.get("sign"))
-        return dict(data)
+        signed = _notification_fields(data, empty_values=self.empty_values)
+        self._compare(_joined(signed), doc.get("sign"))
+        return signed
 
     def _compare(self, message: str, given: Any) -> None:
         if given is None:

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paykka_sign import MalformedBodyError, YabandPaySigner
+from paykka_sign import MalformedBodyError, SignatureInvalidError, YabandPaySigner
 from paykka_sign.yabandpay import EmptyValues, canonical_string, normalised_fields
 
 SECRET = "test-secret-key-0123456789"
@@ -141,3 +141,49 @@ def test_documented_spellings() -> None:
     assert canonical_string({"a": None, "b": 7, "c": ""}) == "a=&b=7&c="
     assert normalised_fields({"a": None, "b": 7}) == {"a": "", "b": "7"}
     assert canonical_string({"a": None, "b": "", "c": "x"}, empty_values="omit") == "c=x"
+
+
+def _signed_notification(data: dict[str, Any], policy: EmptyValues) -> dict[str, Any]:
+    message = canonical_string(data, empty_values=policy)
+    sign = hmac.new(SECRET.encode(), message.encode(), hashlib.sha256).hexdigest()
+    return {"sign": sign, "data": data}
+
+
+@settings(max_examples=150, deadline=None)
+@given(a=_mappings, b=_mappings, policy=_policies)
+def test_notifications_that_verify_alike_give_one_result(
+    a: dict[str, Any], b: dict[str, Any], policy: EmptyValues
+) -> None:
+    """What the caller is handed is what was signed: a notification verifies under a
+    ``sign`` exactly when its result is the one that ``sign`` was made for. So ``1`` and
+    ``"1"``, ``null`` and ``""`` (and, under "omit", an empty field anyone may add) can
+    never make two different verified results from one signature."""
+    signer = YabandPaySigner(SECRET, empty_values=policy)
+    a = {k: v for k, v in a.items() if k != "sign"}
+    b = {k: v for k, v in b.items() if k != "sign"}
+    try:
+        genuine = signer.verify_notification(_signed_notification(a, policy))
+    except MalformedBodyError:
+        return
+    forged = {"sign": _signed_notification(a, policy)["sign"], "data": b}
+    try:
+        other = signer.verify_notification(forged)
+    except MalformedBodyError:
+        return
+    except SignatureInvalidError:
+        assert normalised_fields(b, empty_values=policy) != genuine
+        return
+    assert other == genuine
+    assert all(isinstance(v, str) for v in other.values())
+
+
+def test_the_result_holds_only_signed_spellings() -> None:
+    keep = YabandPaySigner(SECRET)
+    assert keep.verify_notification(_signed_notification({"n": 1, "z": None}, "keep")) == {
+        "n": "1",
+        "z": "",
+    }
+    omit = YabandPaySigner(SECRET, empty_values="omit")
+    signed = _signed_notification({"status": "paid"}, "omit")
+    padded = {"sign": signed["sign"], "data": {"status": "paid", "refund": "", "x": None}}
+    assert omit.verify_notification(padded) == {"status": "paid"}  # unsigned fields dropped
