@@ -11,9 +11,10 @@ import click
 from ..certfiles import read_certificate_file
 from ..certs import certificate_public_key, describe_key
 from ..keygen import NewMerchantKey, create_merchant_key
-from ..keys import load_private_key, public_key_hash
+from ..keys import public_key_hash
 from ..testing.authority import TestAuthority
 from ._common import handles_errors, json_option, print_json
+from ._keys import KeySource, key_option
 from .certs import force_option, password_option, read_password
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -32,12 +33,12 @@ def keys() -> None:
     default=None,
     help="Payment processing certificate (.cer, PEM or .p12).",
 )
-@click.option("--key", "key_file", type=_FILE, default=None, help="Private key (PEM or DER).")
+@key_option("--key", "key_file", default=None, help="Private key (PEM or DER).")
 @password_option
 @json_option
 @handles_errors
 def hash_command(
-    cert_file: Path | None, key_file: Path | None, password: str | None, as_json: bool
+    cert_file: Path | None, key_file: KeySource | None, password: str | None, as_json: bool
 ) -> None:
     """Print the publicKeyHash (base64) that tokens encrypted to this key carry."""
     if (cert_file is None) == (key_file is None):
@@ -49,8 +50,9 @@ def hash_command(
         digest, source, kind = public_key_hash(public), "certificate", describe_key(public)
     else:
         assert key_file is not None
-        private = load_private_key(key_file, password=read_password(password))
-        digest, source, kind = public_key_hash(private), "key", describe_key(private)
+        public = key_file.public_key(password=read_password(password))
+        source = "pkcs11" if key_file.in_token else "key"
+        digest, kind = public_key_hash(public), describe_key(public)
     value = base64.b64encode(digest).decode("ascii")
     if as_json:
         print_json({"public_key_hash": value, "hex": digest.hex(), "source": source, "key": kind})
