@@ -557,6 +557,12 @@ def generate_private_key(token: Pkcs11Token, *, label: str, key_type: str = "ec"
     if key_type not in ("ec", "rsa"):
         raise ConfigurationError("a payment processing key is ec (P-256) or rsa (RSA-2048)")
     with token.session() as session:
+        # A second key under one label would make the label name no key (and the URI with
+        # it, object=<label>, find two).
+        if token._find(session, ObjectClass.PRIVATE_KEY, None, label) is not None:
+            raise ConfigurationError(
+                f"the token {token.token_label!r} already holds a key labelled {label!r}"
+            )
         try:
             if key_type == "ec":
                 params = session.create_domain_parameters(

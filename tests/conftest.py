@@ -56,9 +56,11 @@ _SOFTHSM_MODULES = [
 
 @pytest.fixture(scope="session")
 def softhsm_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Two fresh SoftHSM2 tokens, "merchant" and "spare", in a temporary store, for the
-    whole session: SoftHSM2 reads SOFTHSM2_CONF once, when a process first loads it, so
-    every test file that uses a token shares this store. The PIN is in a file (mode 0600)."""
+    """Fresh SoftHSM2 tokens in a temporary store, for the whole session: "merchant",
+    "spare", and "unopened", which no test logs in to (PKCS#11 logs in the application, so
+    a wrong PIN shows only at a process's first login to a token). SoftHSM2 reads
+    SOFTHSM2_CONF once, when a process first loads it, so every test file that uses a token
+    shares this store. The PIN is in a file (mode 0600)."""
     pytest.importorskip("pkcs11", reason="python-pkcs11 is not installed (pip install '.[test]')")
     util = shutil.which("softhsm2-util")
     if util is None:
@@ -74,7 +76,7 @@ def softhsm_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         "log.level = ERROR\n"
     )
     env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
-    for label in ("merchant", "spare"):
+    for label in ("merchant", "spare", "unopened"):
         secrets = ["--pin", SOFTHSM_PIN, "--so-pin", "2718"]
         subprocess.run(
             [util, "--init-token", "--free", "--label", label, *secrets],

@@ -5,16 +5,21 @@ pin-source file and shows nowhere."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import importlib
 import json
 import re
+import shutil
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 import pytest
 from click.testing import CliRunner
+from cryptography import x509
 
 from applepay_crypto.cli import main
 from applepay_crypto.cli._keys import KeyFileOrUri
@@ -23,6 +28,8 @@ from applepay_crypto.testing import TestMerchant, mint, sample_payload, test_pan
 from support import SOFTHSM_PIN
 
 pytest.importorskip("pkcs11", reason="python-pkcs11 is not installed (pip install '.[test]')")
+
+from pkcs11 import Attribute
 
 from applepay_crypto import pkcs11 as pkcs11_module
 
@@ -222,7 +229,7 @@ def test_a_pin_in_the_uri_is_refused_and_never_echoed(hsm) -> None:
 def test_a_wrong_pin_is_a_setup_error_that_shows_no_pin(hsm, tmp_path) -> None:
     wrong = tmp_path / "pin"
     wrong.write_text("271828-wrong\n")
-    uri = f"pkcs11:token=spare;object=none;pin-source=file:{wrong}"
+    uri = f"pkcs11:token=unopened;object=none;pin-source=file:{wrong}"
     result = run("keys", "hash", "--key", uri, "--pkcs11-module", hsm["module"], "--json")
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"]["code"] == "hsm_pin_incorrect"
@@ -299,3 +306,123 @@ def test_bench_prints_the_key_figure_next_to_the_in_process_one(hsm, monkeypatch
     assert result.exit_code == 0, result.output
     line = next(x for x in result.stdout.splitlines() if "--key" in x)
     assert "2000 tokens/s" in line and "in process 5000 tokens/s" in line and "x0.40" in line
+
+
+def _openssl_verifies(csr: Path) -> str:
+    """The real openssl binary checks the CSR's self-signature (made inside the token)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not on PATH")
+    checked = subprocess.run(
+        [openssl, "req", "-verify", "-noout", "-subject", "-in", str(csr)],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "verify OK" in checked.stdout + checked.stderr
+    return checked.stdout
+
+
+def _uri(softhsm_store: dict[str, Any], label: str) -> str:
+    return f"pkcs11:token=merchant;object={label};pin-source=file:{softhsm_store['pin_file']}"
+
+
+def test_keys_new_in_the_token_then_store_cert_then_decrypt(
+    hsm, softhsm_store, authority, tmp_path
+) -> None:
+    """Issue #12, part 4 on the CLI: the key is born in the token, its CSR (signed there)
+    passes openssl, the certificate issued for it is stored beside it, and decrypt needs
+    nothing but the URI."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from applepay_crypto.keys import public_key_hash
+    from applepay_crypto.testing.merchant import payment_processing_certificate
+
+    uri = _uri(softhsm_store, "cli-born")
+    module = ["--pkcs11-module", hsm["module"]]
+    made = _json(
+        run(
+            *("keys", "new", "--pkcs11", uri, *module, "--merchant-id", MERCHANT_ID),
+            *("--out", str(tmp_path), "--json"),
+        )
+    )
+    csr_path = Path(made["paths"]["csr"])
+    assert csr_path == tmp_path / "cli-born.csr"
+    assert f"CN = {MERCHANT_ID}" in _openssl_verifies(csr_path)
+    csr = x509.load_pem_x509_csr(csr_path.read_bytes())
+    public = csr.public_key()
+    assert base64.b64encode(public_key_hash(public)).decode() == made["public_key_hash"]  # type: ignore[arg-type]
+    token = pkcs11_module.token_from_uri(uri, module=hsm["module"])
+    with token.session() as session:
+        handle = token.private_key_handle(session, None, "cli-born")
+        for name, wanted in (("SENSITIVE", True), ("EXTRACTABLE", False)):
+            assert handle[getattr(Attribute, name)] is wanted
+        assert handle[Attribute.NEVER_EXTRACTABLE] is True
+    # Apple's answer, stood in for by the test authority, as a DER .cer.
+    issued = payment_processing_certificate(public, merchant_id=MERCHANT_ID, authority=authority)  # type: ignore[arg-type]
+    cer = tmp_path / "apple_pay.cer"
+    cer.write_bytes(issued.public_bytes(Encoding.DER))
+    stored = _json(run("keys", "store-cert", "--pkcs11", uri, *module, str(cer), "--json"))
+    assert stored == {
+        "public_key_hash": made["public_key_hash"],
+        "cka_id": public_key_hash(public).hex(),  # type: ignore[arg-type]
+        "merchant_id": MERCHANT_ID,
+    }
+    again = run("keys", "store-cert", "--pkcs11", uri, *module, str(cer))
+    assert again.exit_code == 2 and "already holds a certificate" in again.output
+    payload = sample_payload(pan=test_pan())
+    minted = tmp_path / "token.json"
+    minted.write_text(
+        json.dumps(mint(payload, recipient=issued, authority=authority, signing_time=SIGNED))
+    )
+    result = _json(
+        run(
+            *("decrypt", str(minted), "--key", uri, *module),  # no --cert, no --merchant-id
+            *("--root", hsm["root"], "--at", AT, "--json", "--reveal"),
+        )
+    )
+    assert result["payment_data"] == payload
+
+
+def test_keys_new_rsa_in_the_token_gives_a_csr_openssl_verifies(hsm, softhsm_store, tmp_path):
+    uri = _uri(softhsm_store, "cli-born-rsa")
+    result = run(
+        *("keys", "new", "--type", "rsa", "--pkcs11", uri, "--pkcs11-module", hsm["module"]),
+        *("--merchant-id", MERCHANT_ID, "--out", str(tmp_path)),
+    )
+    assert result.exit_code == 0, result.output
+    assert "RSA-2048 key in token 'merchant'" in result.stdout
+    _openssl_verifies(tmp_path / "cli-born-rsa.csr")
+    csr = x509.load_pem_x509_csr((tmp_path / "cli-born-rsa.csr").read_bytes())
+    assert csr.public_key().key_size == 2048  # type: ignore[union-attr]
+    assert csr.signature_hash_algorithm is not None
+    assert csr.signature_hash_algorithm.name == "sha256"
+
+
+def test_keys_new_refuses_a_label_the_token_has(hsm, softhsm_store, tmp_path) -> None:
+    uri = _uri(softhsm_store, "cli-ec")  # imported by the fixture
+    result = run(
+        *("keys", "new", "--pkcs11", uri, "--pkcs11-module", hsm["module"]),
+        *("--merchant-id", MERCHANT_ID, "--out", str(tmp_path)),
+    )
+    assert result.exit_code == 2
+    assert "already holds a key labelled 'cli-ec'" in result.output
+
+
+def test_store_cert_refuses_the_certificate_of_another_key(hsm, softhsm_store, authority):
+    other = TestMerchant.create(authority, merchant_id="merchant.com.example.other")
+    path = hsm["base"] / "other.pem"
+    other.save(hsm["base"], stem="other")
+    result = run(
+        *("keys", "store-cert", "--pkcs11", hsm["uri"], "--pkcs11-module", hsm["module"]),
+        str(path),
+    )
+    assert result.exit_code == 2
+    assert "not for the key this URI names" in result.output
+
+
+def test_keys_new_pkcs11_takes_a_uri_only(tmp_path) -> None:
+    result = run(
+        "keys", "new", "--pkcs11", "token.key", "--merchant-id", MERCHANT_ID, "--out", str(tmp_path)
+    )
+    assert result.exit_code == 2 and "give a PKCS#11 URI" in result.output

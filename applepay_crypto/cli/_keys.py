@@ -73,6 +73,14 @@ class KeySource:
         assert self.uri is not None
         return held_key_from_uri(self.uri, module=self.module)
 
+    def token(self, *, rw: bool = False) -> Any:
+        """The logged-in :class:`~applepay_crypto.pkcs11.Pkcs11Token` the URI names."""
+        from ..pkcs11 import token_from_uri
+
+        if self.uri is None:
+            raise ConfigurationError("a key file is not in a PKCS#11 token")
+        return token_from_uri(self.uri, module=self.module, rw=rw)
+
     def public_key(
         self, *, password: bytes | None = None
     ) -> ec.EllipticCurvePublicKey | rsa.RSAPublicKey:
@@ -81,9 +89,12 @@ class KeySource:
 
 
 class KeyFileOrUri(click.ParamType):  # type: ignore[type-arg,unused-ignore]
-    """A key file that exists, or a PKCS#11 URI read (and checked) at once."""
+    """A key file that exists, or a PKCS#11 URI read (and checked) at once; with
+    ``uri_only``, a PKCS#11 URI only (``keys new --pkcs11``)."""
 
-    name = "FILE|PKCS11-URI"
+    def __init__(self, *, uri_only: bool = False) -> None:
+        self.uri_only = uri_only
+        self.name = "PKCS11-URI" if uri_only else "FILE|PKCS11-URI"
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
@@ -92,6 +103,8 @@ class KeyFileOrUri(click.ParamType):  # type: ignore[type-arg,unused-ignore]
             return value
         text = str(value)
         if not text.startswith(PKCS11_PREFIX):
+            if self.uri_only:
+                self.fail("give a PKCS#11 URI (pkcs11:token=...;object=...)", param, ctx)
             return KeySource(path=_FILE.convert(value, param, ctx))
         try:
             text.encode("utf-8")
@@ -109,6 +122,7 @@ class KeyFileOrUri(click.ParamType):  # type: ignore[type-arg,unused-ignore]
 
 
 KEY = KeyFileOrUri()
+PKCS11_URI = KeyFileOrUri(uri_only=True)
 
 _MODULE_HELP = (
     "PKCS#11 module (the token's shared library) for a --key pkcs11: URI. Default: the "
@@ -116,10 +130,15 @@ _MODULE_HELP = (
 )
 
 
-def key_option(*names: str, help: str, **options: Any) -> Callable[[F], F]:
+def key_option(*names: str, help: str, uri_only: bool = False, **options: Any) -> Callable[[F], F]:
     """``--key`` (a file or a PKCS#11 URI) and ``--pkcs11-module``: the module is bound into
     each :class:`KeySource` before the command runs, so no command can forget it."""
-    key = click.option(*names, type=KEY, help=f"{help} A file, or a PKCS#11 URI.", **options)
+    key = click.option(
+        *names,
+        type=PKCS11_URI if uri_only else KEY,
+        help=help if uri_only else f"{help} A file, or a PKCS#11 URI.",
+        **options,
+    )
     module = click.option(
         "--pkcs11-module",
         "pkcs11_module",
