@@ -406,7 +406,9 @@ class _Pkcs11Holder:
 
     @property
     def kind(self) -> str:
-        return f"PKCS#11 key {_what(self.key_id, self.label)} in token {self.token.token_label!r}"
+        # The label when the key was named by it (what the user wrote), else its CKA_ID.
+        named = f"label {self.label!r}" if self.label is not None else _what(self.key_id, None)
+        return f"PKCS#11 key {named} in token {self.token.token_label!r}"
 
 
 class Pkcs11KeyAgreement(_Pkcs11Holder):

@@ -31,7 +31,7 @@ def _print(report: dict[str, Any]) -> None:
     if held is not None:
         in_process = report[held["version"].lower()]["tokens_per_second"]
         click.echo(
-            f"{held['version']:7} --key  {held['tokens_per_second']:>6} tokens/s  "
+            f"{held['version']:7} key  {held['tokens_per_second']:>6} tokens/s  "
             f"{held['full_us']:>7} us/token  ({held['key']}; in process "
             f"{in_process} tokens/s, x{held['tokens_per_second'] / in_process:.2f})"
         )

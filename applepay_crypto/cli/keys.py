@@ -227,7 +227,7 @@ def _new_key_in_token(
         return
     kind = "EC P-256" if key_type == "ec" else "RSA-2048"
     click.echo(
-        f"generated a {kind} key in token {uri.token!r}, label {uri.object!r}: sensitive, "
+        f"generated an {kind} key in token {uri.token!r}, label {uri.object!r}: sensitive, "
         "never extractable"
     )
     click.echo(
