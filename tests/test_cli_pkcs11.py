@@ -426,3 +426,30 @@ def test_keys_new_pkcs11_takes_a_uri_only(tmp_path) -> None:
         "keys", "new", "--pkcs11", "token.key", "--merchant-id", MERCHANT_ID, "--out", str(tmp_path)
     )
     assert result.exit_code == 2 and "give a PKCS#11 URI" in result.output
+
+
+def test_a_batch_takes_a_key_in_a_token_as_its_uri_only(hsm, monkeypatch) -> None:
+    """The key object cannot cross into a worker; its URI can, and workers are spawned (a
+    forked child would inherit the parent's PKCS#11 state, undefined by the standard)."""
+    import multiprocessing
+
+    from applepay_crypto import batch
+    from applepay_crypto.errors import ConfigurationError
+
+    key = pkcs11_module.merchant_key_from_uri(
+        hsm["uri"], module=hsm["module"], certificate=hsm["cert"]
+    )
+    with pytest.raises(ConfigurationError, match="pkcs11_keys"):
+        batch.BatchConfig.from_objects([key], trust=None)
+    config = batch.BatchConfig.from_objects(
+        [], trust=None, pkcs11_keys=[(hsm["uri"], hsm["module"], None, MERCHANT_ID)]
+    )
+    assert "1 PKCS#11 keys" in repr(config) and SOFTHSM_PIN not in repr(config)
+    methods: list[str] = []
+    real = multiprocessing.get_context
+    monkeypatch.setattr(
+        batch.multiprocessing, "get_context", lambda m: methods.append(m) or real(m)
+    )
+    with batch._Workers(config, 1):
+        pass
+    assert methods == ["spawn"]
