@@ -49,7 +49,10 @@ MAX_LINE_BYTES = MAX_TOKEN_BYTES + 4096
 class BatchConfig:
     """Everything a worker process needs to build its own decryptor (picklable).
 
-    It holds private key PEM, so its repr names the keys' count only."""
+    It holds private key PEM, so its repr names the keys' count only. A key in a PKCS#11
+    token cannot be handed to another process: ``pkcs11_keys`` carries its URI and module
+    instead, and each worker opens the token itself (issue #12); the URI names a PIN file,
+    never the PIN."""
 
     keys: tuple[tuple[bytes, bytes | None, str | None], ...]  # (key PEM, cert PEM, merchant id)
     roots: tuple[bytes, ...]  # DER; empty when verification is off
@@ -60,6 +63,8 @@ class BatchConfig:
     now: dt.datetime | None = None
     #: A zero-argument callable building the replay guard inside each process.
     replay_guard_factory: Callable[[], ReplayGuard] | None = None
+    #: (PKCS#11 URI, module path or None, cert PEM or None, merchant id or None).
+    pkcs11_keys: tuple[tuple[str, str | None, bytes | None, str | None], ...] = ()
 
     @classmethod
     def from_objects(
@@ -71,11 +76,13 @@ class BatchConfig:
         reveal: bool = False,
         now: dt.datetime | None = None,
         replay_guard_factory: Callable[[], ReplayGuard] | None = None,
+        pkcs11_keys: Iterable[tuple[str, str | None, bytes | None, str | None]] = (),
     ) -> BatchConfig:
         if trust is None and replay_guard_factory is not None:
             raise ConfigurationError("a replay guard needs verified signing times")
         return cls(
             keys=tuple(_key_material(k) for k in keys),
+            pkcs11_keys=tuple(pkcs11_keys),
             roots=tuple(_der(c) for c in trust.roots) if trust is not None else (),
             apple=trust.apple if trust is not None else False,
             max_age_seconds=max_age.total_seconds(),
@@ -87,7 +94,8 @@ class BatchConfig:
 
     def __repr__(self) -> str:
         return (
-            f"BatchConfig({len(self.keys)} keys, verify_signature={self.verify_signature}, "
+            f"BatchConfig({len(self.keys)} keys, {len(self.pkcs11_keys)} PKCS#11 keys, "
+            f"verify_signature={self.verify_signature}, "
             f"reveal={self.reveal}, replay_guard={self.replay_guard_factory is not None})"
         )
 
@@ -95,6 +103,13 @@ class BatchConfig:
         keys = [
             MerchantKey.load(pem, certificate=cert, merchant_id=mid) for pem, cert, mid in self.keys
         ]
+        if self.pkcs11_keys:
+            from .pkcs11 import merchant_key_from_uri
+
+            keys += [
+                merchant_key_from_uri(uri, module=module, certificate=cert, merchant_id=mid)
+                for uri, module, cert, mid in self.pkcs11_keys
+            ]
         if not self.verify_signature:
             return TokenDecryptor(keys, verify_signature=False)
         roots = [x509.load_der_x509_certificate(der) for der in self.roots]
@@ -113,6 +128,11 @@ def _der(cert: x509.Certificate) -> bytes:
 
 
 def _key_material(key: MerchantKey) -> tuple[bytes, bytes | None, str | None]:
+    if not key.in_process:
+        raise ConfigurationError(
+            f"the key {key.public_key_hash_b64} is held outside this process ({key.kind}): "
+            "a batch takes it as a PKCS#11 URI (pkcs11_keys=), which each worker opens"
+        )
     pem = key.private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -290,7 +310,11 @@ class _Workers:
     out at once, in workers or waiting for an earlier one to finish."""
 
     def __init__(self, config: BatchConfig, workers: int) -> None:
-        context: Any = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+        # A forked child inherits the parent's PKCS#11 state, which the standard leaves
+        # undefined after fork (the module is not initialised again): with keys in a token,
+        # workers start fresh and open the token from its URI themselves.
+        fork = os.name == "posix" and not config.pkcs11_keys
+        context: Any = multiprocessing.get_context("fork" if fork else "spawn")
         self._window = 2 * workers
         self._connections: list[Connection] = []
         self._processes: list[Any] = []

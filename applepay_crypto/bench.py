@@ -41,12 +41,12 @@ from . import ec_v1, rsa_v1
 from .batch import BatchConfig, run_batch
 from .cms import parse_signed_data
 from .decryptor import TokenDecryptor
-from .keys import MerchantKey, load_certificate
+from .keys import HeldKey, MerchantKey, MerchantPrivateKey, load_certificate
 from .testing import TestAuthority, TestMerchant, mint, sample_payload
 from .token import parse_token
 from .trust import TrustStore
 
-__all__ = ["machine", "run_benchmarks"]
+__all__ = ["machine", "measure_key", "run_benchmarks"]
 
 _ZERO_IV = bytes(16)
 
@@ -327,8 +327,67 @@ def measure_batch(*, lines: int, workers: int) -> dict[str, Any]:
     }
 
 
-def run_benchmarks(*, quick: bool = False) -> dict[str, Any]:
+#: The merchant id of the tokens minted to a key given to :func:`measure_key`.
+BENCH_MERCHANT_ID = "merchant.com.example.bench"
+
+
+def measure_key(key: MerchantPrivateKey | HeldKey, *, tokens: int, rounds: int) -> dict[str, Any]:
+    """Issue #12: verified decryption, one thread, with a given key (a key in a PKCS#11
+    token, say), on tokens minted to its public key: the same work as :func:`measure_warm`'s
+    ``full``, with the private-key operation done by the key's holder."""
+    public = key.public_key if isinstance(key, HeldKey) else key.public_key()
+    version = "EC_v1" if isinstance(public, ec.EllipticCurvePublicKey) else "RSA_v1"
+    authority = TestAuthority.create()
+    signed_at = dt.datetime.now(dt.timezone.utc)
+    raws = [
+        json.dumps(
+            mint(
+                sample_payload(),
+                recipient=public,
+                merchant_id=BENCH_MERCHANT_ID,
+                authority=authority,
+                version=version,
+                signing_time=signed_at,
+            )
+        ).encode()
+        for _ in range(tokens)
+    ]
+    merchant_key = (
+        MerchantKey.from_holder(key.holder, public_key=public, merchant_id=BENCH_MERCHANT_ID)
+        if isinstance(key, HeldKey)
+        else MerchantKey.load(key, merchant_id=BENCH_MERCHANT_ID)
+    )
+    decryptor = TokenDecryptor(merchant_key, trust=authority.trust_store())
+    for raw in raws:
+        decryptor.decrypt(raw, now=signed_at)  # warm, and each token decrypts
+    taken = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for raw in raws:
+            decryptor.decrypt(raw, now=signed_at)
+        taken.append(time.perf_counter() - started)
+    full_us = statistics.median(taken) / tokens * 1e6
+    return {
+        "version": version,
+        "key": merchant_key.kind,
+        "tokens_per_second": round(1e6 / full_us),
+        "full_us": round(full_us, 1),
+    }
+
+
+def run_benchmarks(
+    *, quick: bool = False, key: MerchantPrivateKey | HeldKey | None = None
+) -> dict[str, Any]:
+    """Every figure; with ``key``, also :func:`measure_key`'s (the in-process figures are
+    measured as without it)."""
     scale = 0.25 if quick else 1.0
+    report = _standard(scale, quick)
+    if key is not None:
+        report["key"] = measure_key(key, tokens=int(200 * scale) or 1, rounds=int(20 * scale) or 2)
+    return report
+
+
+def _standard(scale: float, quick: bool) -> dict[str, Any]:
     return {
         "machine": machine(),
         "ec_v1": measure_warm("EC_v1", tokens=int(200 * scale) or 1, rounds=int(40 * scale) or 2),

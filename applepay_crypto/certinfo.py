@@ -27,8 +27,10 @@ from .certs import (
 )
 from .errors import ConfigurationError
 from .keys import (
+    HeldKey,
     MerchantPrivateKey,
     PathOrBytes,
+    holder_matches,
     load_private_key,
     merchant_id_from_certificate,
     merchant_id_hash,
@@ -106,11 +108,12 @@ def _iso(moment: dt.datetime) -> str:
 def inspect_certificate(
     certificate: x509.Certificate,
     *,
-    private_key: MerchantPrivateKey | None = None,
+    private_key: MerchantPrivateKey | HeldKey | None = None,
     now: dt.datetime | None = None,
     file_format: str | None = None,
 ) -> CertificateReport:
-    """Describe ``certificate``; with ``private_key``, say whether the key belongs to it."""
+    """Describe ``certificate``; with ``private_key``, say whether the key belongs to it
+    (a key held in a token is asked to do one operation: issue #12)."""
     moment = now or dt.datetime.now(dt.timezone.utc)
     kind = classify_certificate(certificate)
     public_key = certificate_public_key(certificate)
@@ -128,7 +131,7 @@ def inspect_certificate(
     left = days_left(certificate, moment)
     warnings.extend(_validity_warnings(certificate, moment, left))
     warnings.extend(_kind_warnings(kind.kind, public_key))
-    matches = key_belongs_to(private_key, certificate) if private_key is not None else None
+    matches = _key_matches(private_key, certificate) if private_key is not None else None
     if matches is False:
         warnings.append(
             "the private key does not belong to this certificate (renewed certificate with the "
@@ -163,20 +166,32 @@ def inspect_file(
     source: PathOrBytes,
     *,
     password: bytes | None = None,
-    key: PathOrBytes | MerchantPrivateKey | None = None,
+    key: PathOrBytes | MerchantPrivateKey | HeldKey | None = None,
     key_password: bytes | None = None,
     now: dt.datetime | None = None,
 ) -> CertificateReport:
     """:func:`inspect_certificate` on a ``.cer``, PEM or ``.p12`` file (a ``.p12``'s own key
     is checked unless ``key`` is given)."""
     loaded = read_certificate_file(source, password=password)
-    private_key = load_private_key(key, password=key_password) if key is not None else None
+    private_key: MerchantPrivateKey | HeldKey | None = None
+    if isinstance(key, HeldKey):
+        private_key = key
+    elif key is not None:
+        private_key = load_private_key(key, password=key_password)
     return inspect_certificate(
         loaded.certificate,
         private_key=private_key or loaded.private_key,
         now=now,
         file_format=loaded.format,
     )
+
+
+def _key_matches(key: MerchantPrivateKey | HeldKey, certificate: x509.Certificate) -> bool:
+    if not isinstance(key, HeldKey):
+        return key_belongs_to(key, certificate)
+    # The public key stored beside a key in a token may be another key's: the private key
+    # itself is asked (one ECDH or unwrap with a throw-away peer).
+    return holder_matches(key.holder, certificate_public_key(certificate))
 
 
 def _merchant_id_hash(certificate: x509.Certificate, warnings: list[str]) -> bytes | None:

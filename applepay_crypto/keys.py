@@ -35,6 +35,7 @@ from .rsa_v1 import OAEP_PADDING
 
 __all__ = [
     "MERCHANT_ID_OID",
+    "HeldKey",
     "InProcessKeyAgreement",
     "InProcessKeyUnwrapper",
     "InsecureKeyFileWarning",
@@ -45,6 +46,7 @@ __all__ = [
     "Keyring",
     "MerchantKey",
     "MerchantPrivateKey",
+    "holder_matches",
     "load_certificate",
     "load_private_key",
     "merchant_id_from_certificate",
@@ -471,8 +473,19 @@ def _merchant_public_key(cert: x509.Certificate) -> ec.EllipticCurvePublicKey | 
 def _check_holder_matches(
     holder: KeyHolder, public: ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 ) -> None:
-    """One operation with a throw-away peer: the holder's result must equal what the public
-    key gives. Compared in constant time (Z and the unwrapped key are secrets of a kind)."""
+    if not holder_matches(holder, public):
+        raise ConfigurationError(
+            "the key holder does not hold the private half of this public key (another key "
+            "in the token, or the certificate of another key?)"
+        )
+
+
+def holder_matches(holder: KeyHolder, public: ec.EllipticCurvePublicKey | rsa.RSAPublicKey) -> bool:
+    """Whether ``holder`` holds the private half of ``public``: one operation with a
+    throw-away peer, whose result must equal what the public key gives. Compared in
+    constant time (Z and the unwrapped key are secrets of a kind)."""
+    if isinstance(public, ec.EllipticCurvePublicKey) != isinstance(holder, KeyAgreement):
+        return False
     if isinstance(public, ec.EllipticCurvePublicKey):
         assert isinstance(holder, KeyAgreement)
         peer = ec.generate_private_key(ec.SECP256R1())
@@ -487,11 +500,7 @@ def _check_holder_matches(
         except ValueError:
             unwrapped = b""
         matches = hmac.compare_digest(unwrapped, probe)
-    if not matches:
-        raise ConfigurationError(
-            "the key holder does not hold the private half of this public key (another key "
-            "in the token, or the certificate of another key?)"
-        )
+    return matches
 
 
 def _check_certificate_matches_key(
@@ -502,6 +511,47 @@ def _check_certificate_matches_key(
             "the certificate does not belong to this private key (is it the merchant identity "
             "certificate instead of the payment processing certificate?)"
         )
+
+
+@dataclass(frozen=True, repr=False)
+class HeldKey:
+    """A private key held outside this process, with its public key, before its merchant
+    id is known (what ``doctor``, ``keys hash`` and ``cert inspect`` need of a key in a
+    token). ``certificate`` is the one stored beside the key, when there is one."""
+
+    holder: KeyHolder
+    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+    certificate: x509.Certificate | None = None
+
+    @property
+    def kind(self) -> str:
+        return str(getattr(self.holder, "kind", None) or type(self.holder).__name__)
+
+    def merchant_key(
+        self,
+        *,
+        certificate: PathOrBytes | x509.Certificate | None = None,
+        merchant_id: str | None = None,
+        check: bool = True,
+    ) -> MerchantKey:
+        """The :class:`MerchantKey`: the merchant id from ``certificate`` (else the stored
+        one) or ``merchant_id``; one operation checks the pair (see
+        :meth:`MerchantKey.from_holder`)."""
+        chosen = certificate if certificate is not None else self.certificate
+        return MerchantKey.from_holder(
+            self.holder,
+            public_key=None if chosen is not None else self.public_key,
+            certificate=chosen,
+            merchant_id=merchant_id,
+            check=check,
+        )
+
+    def __repr__(self) -> str:
+        return f"HeldKey({self.kind}, public_key_hash={_b64(public_key_hash(self.public_key))!r})"
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
 
 
 class KeyLookup(Protocol):

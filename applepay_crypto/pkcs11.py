@@ -44,7 +44,7 @@ from .errors import (
     HsmPinError,
     HsmTokenNotFoundError,
 )
-from .keys import MerchantKey, MerchantPrivateKey, PathOrBytes, public_key_hash
+from .keys import HeldKey, MerchantKey, MerchantPrivateKey, PathOrBytes, public_key_hash
 
 try:
     import pkcs11
@@ -61,10 +61,12 @@ __all__ = [
     "Pkcs11Uri",
     "certificate_signing_request",
     "generate_private_key",
+    "held_key_from_uri",
     "import_private_key",
     "merchant_key_from_uri",
     "parse_pkcs11_uri",
     "store_certificate",
+    "token_from_uri",
 ]
 
 #: Where the module path comes from when none is given (the OpenSSL / p11-kit habit).
@@ -274,19 +276,8 @@ class Pkcs11Token:
             der = bytes(found[Attribute.VALUE]) if found is not None else None
         return x509.load_der_x509_certificate(der) if der is not None else None
 
-    def merchant_key(
-        self,
-        *,
-        key_id: bytes | None = None,
-        label: str | None = None,
-        certificate: PathOrBytes | x509.Certificate | None = None,
-        merchant_id: str | None = None,
-    ) -> MerchantKey:
-        """The key with ``CKA_ID`` = ``key_id`` (the raw publicKeyHash) or ``label``.
-
-        Its public key comes from ``certificate``, else from the certificate stored beside
-        it (:func:`store_certificate`), else from the public key object beside it; one
-        operation checks the pair (and that the key may derive / decrypt)."""
+    def _usable_key(self, key_id: bytes | None, label: str | None) -> tuple[Any, bytes | None]:
+        """The private key's type and CKA_ID, once it is known to allow what it is for."""
         if key_id is None and label is None:
             raise ConfigurationError("find the key by key_id (its publicKeyHash) or label")
         with self.session() as session:
@@ -303,24 +294,59 @@ class Pkcs11Token:
                     else "CKA_DECRYPT false: RSA_v1 needs RSA-OAEP decryption"
                 )
             )
-        if certificate is None and resolved_id is not None:
-            certificate = self.certificate(resolved_id)
-        public = None if certificate is not None else self.public_key(key_id, label)
-        if public is None and certificate is None:
-            raise ConfigurationError(
-                f"the token holds no public key beside {_what(key_id, label)}: give the "
-                "payment processing certificate"
-            )
-        holder: Pkcs11KeyAgreement | Pkcs11KeyUnwrapper
-        if key_type == KeyType.EC:
-            holder = Pkcs11KeyAgreement(self, resolved_id, label)
-        elif key_type == KeyType.RSA:
-            size = public.key_size if public is not None else _certificate_key_size(certificate)
-            holder = Pkcs11KeyUnwrapper(self, resolved_id, label, size)
-        else:
+        if key_type not in (KeyType.EC, KeyType.RSA):
             raise ConfigurationError(f"a PKCS#11 key of type {key_type!r} cannot be a payment key")
+        return key_type, resolved_id
+
+    def _holder(
+        self, key_type: Any, key_id: bytes | None, label: str | None, public: Any
+    ) -> Pkcs11KeyAgreement | Pkcs11KeyUnwrapper:
+        if key_type == KeyType.EC:
+            return Pkcs11KeyAgreement(self, key_id, label)
+        if not isinstance(public, rsa.RSAPublicKey):
+            raise ConfigurationError("the certificate's key is not RSA, the token's key is")
+        return Pkcs11KeyUnwrapper(self, key_id, label, public.key_size)
+
+    def held_key(self, *, key_id: bytes | None = None, label: str | None = None) -> HeldKey:
+        """The key with ``CKA_ID`` = ``key_id`` (the raw publicKeyHash) or ``label``, with
+        its public key (from the certificate stored beside it, else the public key object
+        beside it) and that certificate. No operation is done with it yet: what ``doctor``,
+        ``keys hash`` and ``cert inspect`` need before a merchant id is known."""
+        key_type, resolved_id = self._usable_key(key_id, label)
+        stored = self.certificate(resolved_id) if resolved_id is not None else None
+        public: Any = stored.public_key() if stored is not None else None
+        if public is None:
+            public = self.public_key(key_id, label)
+        if not isinstance(public, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+            raise ConfigurationError(
+                f"the token holds no public key or certificate beside {_what(key_id, label)}: "
+                "give the payment processing certificate"
+            )
+        return HeldKey(self._holder(key_type, resolved_id, label, public), public, stored)
+
+    def merchant_key(
+        self,
+        *,
+        key_id: bytes | None = None,
+        label: str | None = None,
+        certificate: PathOrBytes | x509.Certificate | None = None,
+        merchant_id: str | None = None,
+    ) -> MerchantKey:
+        """The key with ``CKA_ID`` = ``key_id`` (the raw publicKeyHash) or ``label``.
+
+        Its public key comes from ``certificate``, else from the certificate stored beside
+        it (:func:`store_certificate`), else from the public key object beside it; one
+        operation checks the pair (and that the key may derive / decrypt)."""
+        if certificate is None:
+            return self.held_key(key_id=key_id, label=label).merchant_key(merchant_id=merchant_id)
+        from .keys import load_certificate
+
+        key_type, resolved_id = self._usable_key(key_id, label)
+        public = load_certificate(certificate).public_key()
         return MerchantKey.from_holder(
-            holder, public_key=public, certificate=certificate, merchant_id=merchant_id
+            self._holder(key_type, resolved_id, label, public),
+            certificate=certificate,
+            merchant_id=merchant_id,
         )
 
     def close(self) -> None:
@@ -358,15 +384,6 @@ def _what(key_id: bytes | None, label: str | None) -> str:
     return " and ".join(parts)
 
 
-def _certificate_key_size(certificate: Any) -> int:
-    from .keys import load_certificate
-
-    public = load_certificate(certificate).public_key()
-    if not isinstance(public, rsa.RSAPublicKey):
-        raise ConfigurationError("the certificate's key is not RSA, the token's key is")
-    return public.key_size
-
-
 class _Pkcs11Holder:
     """What both holders share: the key is found again in each pooled session (a handle
     found in one python-pkcs11 session object is tied to it), then cached per session."""
@@ -389,7 +406,9 @@ class _Pkcs11Holder:
 
     @property
     def kind(self) -> str:
-        return f"PKCS#11 key {_what(self.key_id, self.label)} in token {self.token.token_label!r}"
+        # The label when the key was named by it (what the user wrote), else its CKA_ID.
+        named = f"label {self.label!r}" if self.label is not None else _what(self.key_id, None)
+        return f"PKCS#11 key {named} in token {self.token.token_label!r}"
 
 
 class Pkcs11KeyAgreement(_Pkcs11Holder):
@@ -532,25 +551,50 @@ def import_private_key(
     return key_id
 
 
-def generate_private_key(token: Pkcs11Token, *, label: str) -> bytes:
-    """A P-256 key pair born in the token (sensitive, never extractable), ``CKA_ID`` set to
-    its publicKeyHash. Returns the publicKeyHash."""
+def generate_private_key(token: Pkcs11Token, *, label: str, key_type: str = "ec") -> bytes:
+    """A key pair born in the token (sensitive, never extractable), ``CKA_ID`` set to its
+    publicKeyHash: P-256 (``key_type="ec"``, EC_v1) or RSA-2048 (``"rsa"``, RSA_v1).
+    Returns the publicKeyHash. The private key may sign, for its CSR only."""
     _require_pkcs11()
+    if key_type not in ("ec", "rsa"):
+        raise ConfigurationError("a payment processing key is ec (P-256) or rsa (RSA-2048)")
     with token.session() as session:
+        # A second key under one label would make the label name no key (and the URI with
+        # it, object=<label>, find two).
+        if token._find(session, ObjectClass.PRIVATE_KEY, None, label) is not None:
+            raise ConfigurationError(
+                f"the token {token.token_label!r} already holds a key labelled {label!r}"
+            )
         try:
-            params = session.create_domain_parameters(
-                KeyType.EC,
-                {Attribute.EC_PARAMS: pkcs11.util.ec.encode_named_curve_parameters(_P256_OID)},
-                local=True,
-            )
-            public, private = params.generate_keypair(
-                store=True,
-                label=label,
-                public_template={Attribute.TOKEN: True, Attribute.DERIVE: False},
-                private_template=_locked({Attribute.DERIVE: True, Attribute.SIGN: True}),
-            )
-            der = pkcs11.util.ec.encode_ec_public_key(public)
-            key_id = public_key_hash(_load_public(der))
+            if key_type == "ec":
+                params = session.create_domain_parameters(
+                    KeyType.EC,
+                    {Attribute.EC_PARAMS: pkcs11.util.ec.encode_named_curve_parameters(_P256_OID)},
+                    local=True,
+                )
+                public, private = params.generate_keypair(
+                    store=True,
+                    label=label,
+                    public_template={Attribute.TOKEN: True, Attribute.DERIVE: False},
+                    private_template=_locked({Attribute.DERIVE: True, Attribute.SIGN: True}),
+                )
+                key_id = public_key_hash(_load_public(pkcs11.util.ec.encode_ec_public_key(public)))
+            else:
+                public, private = session.generate_keypair(
+                    KeyType.RSA,
+                    2048,
+                    store=True,
+                    label=label,
+                    public_template={Attribute.TOKEN: True, Attribute.ENCRYPT: True},
+                    private_template=_locked(
+                        {Attribute.DECRYPT: True, Attribute.SIGN: True, Attribute.UNWRAP: False}
+                    ),
+                )
+                numbers = rsa.RSAPublicNumbers(
+                    int.from_bytes(public[Attribute.PUBLIC_EXPONENT], "big"),
+                    int.from_bytes(public[Attribute.MODULUS], "big"),
+                )
+                key_id = public_key_hash(numbers.public_key())
             public[Attribute.ID] = key_id
             private[Attribute.ID] = key_id
         except p11.PKCS11Error as exc:
@@ -613,10 +657,10 @@ def certificate_signing_request(
     email: str | None = None,
     country: str | None = None,
 ) -> x509.CertificateSigningRequest:
-    """The CSR Apple asks for, for a P-256 key born in the token, signed inside it
-    (``CKM_ECDSA`` over SHA-256): the same subject as :func:`applepay_crypto.certs.
-    certificate_signing_request` gives for a key file. The to-be-signed part is built
-    with asn1crypto, the signature made by the token."""
+    """The CSR Apple asks for, for a key born in the token, signed inside it (P-256:
+    ``CKM_ECDSA`` over SHA-256; RSA: ``CKM_SHA256_RSA_PKCS``): the same subject as
+    :func:`applepay_crypto.certs.certificate_signing_request` gives for a key file. The
+    to-be-signed part is built with asn1crypto, the signature made by the token."""
     _require_pkcs11()
     from asn1crypto import csr as asn1_csr
     from asn1crypto import keys as asn1_keys
@@ -624,9 +668,9 @@ def certificate_signing_request(
     from cryptography.x509.oid import NameOID
 
     public = token.public_key(key_id)
-    if not isinstance(public, ec.EllipticCurvePublicKey):
+    if public is None:
         raise HsmKeyNotFoundError(
-            f"the token {token.token_label!r} holds no EC public key with CKA_ID {key_id.hex()}"
+            f"the token {token.token_label!r} holds no public key with CKA_ID {key_id.hex()}"
         )
     attributes = [x509.NameAttribute(NameOID.COMMON_NAME, merchant_id)]
     if organization:
@@ -652,22 +696,28 @@ def certificate_signing_request(
             raise HsmKeyUsageError(
                 f"the key with CKA_ID {key_id.hex()} has CKA_SIGN false: it cannot sign its CSR"
             )
+        is_ec = isinstance(public, ec.EllipticCurvePublicKey)
         try:
-            # SHA-256 here, ECDSA in the token (CKM_ECDSA over the digest): SoftHSM2 2.6
-            # has no CKM_ECDSA_SHA256, and every token has CKM_ECDSA.
-            digest = hashlib.sha256(info.dump()).digest()
-            raw = bytes(handle.sign(digest, mechanism=Mechanism.ECDSA))
+            if is_ec:
+                # SHA-256 here, ECDSA in the token (CKM_ECDSA over the digest): SoftHSM2
+                # 2.6 has no CKM_ECDSA_SHA256, and every token has CKM_ECDSA.
+                digest = hashlib.sha256(info.dump()).digest()
+                raw = bytes(handle.sign(digest, mechanism=Mechanism.ECDSA))
+                signature = pkcs11.util.ec.encode_ecdsa_signature(raw)
+            else:
+                signature = bytes(handle.sign(info.dump(), mechanism=Mechanism.SHA256_RSA_PKCS))
         except (p11.MechanismInvalid, p11.MechanismParamInvalid):
             raise HsmMechanismUnsupportedError(
-                f"the token {token.token_label!r} does not sign with CKM_ECDSA"
+                f"the token {token.token_label!r} does not sign with "
+                + ("CKM_ECDSA" if is_ec else "CKM_SHA256_RSA_PKCS")
             ) from None
         except p11.PKCS11Error as exc:
             raise _hsm_error(exc, "signing the CSR") from None
     request = asn1_csr.CertificationRequest(
         {
             "certification_request_info": info,
-            "signature_algorithm": {"algorithm": "sha256_ecdsa"},
-            "signature": pkcs11.util.ec.encode_ecdsa_signature(raw),
+            "signature_algorithm": {"algorithm": "sha256_ecdsa" if is_ec else "sha256_rsa"},
+            "signature": signature,
         }
     )
     return x509.load_der_x509_csr(request.dump())
@@ -747,8 +797,52 @@ def parse_pkcs11_uri(uri: str) -> Pkcs11Uri:
     )
 
 
-_OPEN_TOKENS: dict[tuple[str, str], Pkcs11Token] = {}
+_OPEN_TOKENS: dict[tuple[str, str, bool], Pkcs11Token] = {}
 _OPEN_TOKENS_LOCK = threading.Lock()
+
+
+def token_from_uri(
+    uri: str | Pkcs11Uri,
+    *,
+    module: str | os.PathLike[str] | None = None,
+    pin_env: str | None = None,
+    rw: bool = False,
+) -> Pkcs11Token:
+    """The logged-in token a PKCS#11 URI names, opened once per process and kept open
+    (PKCS#11 logs in the application, not a session). The module comes from ``module``,
+    else the URI's ``module-path``, else ``$PKCS11_MODULE``; the PIN from the URI's
+    ``pin-source`` file, else the environment variable ``pin_env``."""
+    parsed = uri if isinstance(uri, Pkcs11Uri) else parse_pkcs11_uri(uri)
+    if parsed.pin_source is None and pin_env is None:
+        raise ConfigurationError(
+            "the PKCS#11 URI has no pin-source=file:/path (the file holding the PIN)"
+        )
+    path = os.fspath(module or parsed.module_path or os.environ.get(MODULE_ENV) or DEFAULT_MODULE)
+    with _OPEN_TOKENS_LOCK:
+        token = _OPEN_TOKENS.get((path, parsed.token, rw))
+        if token is None:
+            token = Pkcs11Token(
+                path,
+                token_label=parsed.token,
+                pin_file=parsed.pin_source,
+                pin_env=None if parsed.pin_source is not None else pin_env,
+                rw=rw,
+            )
+            _OPEN_TOKENS[(path, parsed.token, rw)] = token
+    return token
+
+
+def held_key_from_uri(
+    uri: str,
+    *,
+    module: str | os.PathLike[str] | None = None,
+    pin_env: str | None = None,
+) -> HeldKey:
+    """The key a PKCS#11 URI names, with its public key and stored certificate
+    (:meth:`Pkcs11Token.held_key`), before its merchant id is known."""
+    parsed = parse_pkcs11_uri(uri)
+    token = token_from_uri(parsed, module=module, pin_env=pin_env)
+    return token.held_key(key_id=parsed.id, label=parsed.object)
 
 
 def merchant_key_from_uri(
@@ -759,26 +853,10 @@ def merchant_key_from_uri(
     certificate: PathOrBytes | x509.Certificate | None = None,
     merchant_id: str | None = None,
 ) -> MerchantKey:
-    """The merchant key a PKCS#11 URI names. The module comes from ``module``, else the
-    URI's ``module-path``, else ``$PKCS11_MODULE``; the PIN from the URI's ``pin-source``
-    file, else the environment variable ``pin_env``. One :class:`Pkcs11Token` per token is
-    kept open for the process (PKCS#11 logs in the application, not a session)."""
+    """The merchant key a PKCS#11 URI names (the token as :func:`token_from_uri` opens
+    it); its certificate is ``certificate`` or the one stored beside it."""
     parsed = parse_pkcs11_uri(uri)
-    if parsed.pin_source is None and pin_env is None:
-        raise ConfigurationError(
-            "the PKCS#11 URI has no pin-source=file:/path and no PIN variable was given"
-        )
-    path = os.fspath(module or parsed.module_path or os.environ.get(MODULE_ENV) or DEFAULT_MODULE)
-    with _OPEN_TOKENS_LOCK:
-        token = _OPEN_TOKENS.get((path, parsed.token))
-        if token is None:
-            token = Pkcs11Token(
-                path,
-                token_label=parsed.token,
-                pin_file=parsed.pin_source,
-                pin_env=None if parsed.pin_source is not None else pin_env,
-            )
-            _OPEN_TOKENS[(path, parsed.token)] = token
+    token = token_from_uri(parsed, module=module, pin_env=pin_env)
     return token.merchant_key(
         key_id=parsed.id, label=parsed.object, certificate=certificate, merchant_id=merchant_id
     )

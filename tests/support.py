@@ -14,6 +14,8 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 APPLE_ROOT_PATH = SHARED / "apple" / "AppleRootCA-G3.cer"
 REAL_VECTORS = SHARED / "vectors" / "real"
+#: The user PIN of the SoftHSM2 tokens the tests create (conftest.softhsm_store).
+SOFTHSM_PIN = "314159"
 
 
 def require_shared(path: Path) -> Path:

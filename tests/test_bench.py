@@ -70,7 +70,7 @@ def test_cli_text_and_json(monkeypatch) -> None:
     }
     # The package exports the click command under the module's name: patch the module.
     command_module = importlib.import_module("applepay_crypto.cli.bench")
-    monkeypatch.setattr(command_module, "run_benchmarks", lambda quick: report)
+    monkeypatch.setattr(command_module, "run_benchmarks", lambda quick, key: report)
     as_json = CliRunner().invoke(main, ["bench", "--json"])
     assert as_json.exit_code == 0 and json.loads(as_json.stdout) == report
     text = CliRunner().invoke(main, ["bench"]).stdout

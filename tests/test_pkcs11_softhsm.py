@@ -11,8 +11,6 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,7 +34,7 @@ from applepay_crypto.testing import (
     test_pan,
 )
 
-from support import load_real_vector, real_vector_names
+from support import SOFTHSM_PIN, load_real_vector, real_vector_names
 
 p11lib = pytest.importorskip(
     "pkcs11", reason="python-pkcs11 is not installed (pip install '.[test]' or '.[pkcs11]')"
@@ -52,56 +50,17 @@ from applepay_crypto.pkcs11 import (  # noqa: E402
 )
 
 NOW = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.timezone.utc)
-MODULE_CANDIDATES = [
-    os.environ.get("PKCS11_MODULE", ""),
-    "/usr/lib/softhsm/libsofthsm2.so",
-    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-    "/usr/local/lib/softhsm/libsofthsm2.so",
-]
-PIN = "314159"
-
-
-def _module() -> str:
-    for candidate in MODULE_CANDIDATES:
-        if candidate and Path(candidate).is_file():
-            return candidate
-    pytest.skip("SoftHSM2's module libsofthsm2.so is absent (apt-get install softhsm2)")
+PIN = SOFTHSM_PIN
 
 
 @pytest.fixture(scope="module")
-def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Two fresh tokens, "merchant" and "spare", in a temporary SoftHSM2 store."""
-    util = shutil.which("softhsm2-util")
-    if util is None:
-        pytest.skip("softhsm2-util is not on PATH (apt-get install softhsm2)")
-    module = _module()
-    directory: Path = tmp_path_factory.mktemp("softhsm")
-    (directory / "tokens").mkdir()
-    conf = directory / "softhsm2.conf"
-    conf.write_text(
-        f"directories.tokendir = {directory / 'tokens'}\nobjectstore.backend = file\n"
-        "log.level = ERROR\n"
+def softhsm(softhsm_store: dict[str, Any]) -> dict[str, Any]:
+    """The session's SoftHSM2 store (conftest), with a read-write token object on
+    "merchant" for the tests that import and generate keys."""
+    token = Pkcs11Token(
+        softhsm_store["module"], token_label="merchant", pin_file=softhsm_store["pin_file"], rw=True
     )
-    env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
-    for label in ("merchant", "spare"):
-        subprocess.run(
-            [util, "--init-token", "--free", "--label", label, "--pin", PIN, "--so-pin", "2718"],
-            check=True,
-            capture_output=True,
-            env=env,
-        )
-    pin_file = directory / "pin"
-    pin_file.write_text(PIN + "\n")
-    pin_file.chmod(0o600)
-    # SoftHSM2 reads its configuration when the module is initialised: once per process.
-    previous = os.environ.get("SOFTHSM2_CONF")
-    os.environ["SOFTHSM2_CONF"] = str(conf)
-    token = Pkcs11Token(module, token_label="merchant", pin_file=pin_file, rw=True)
-    yield {"module": module, "token": token, "pin_file": pin_file, "dir": directory}
-    if previous is None:
-        os.environ.pop("SOFTHSM2_CONF", None)
-    else:
-        os.environ["SOFTHSM2_CONF"] = previous
+    return {**softhsm_store, "token": token}
 
 
 def _token_for(authority, recipient, **options) -> dict[str, Any]:

@@ -14,6 +14,7 @@ import click
 from ..errors import ApplePayError, ConfigurationError, InternalError
 from ..keys import load_certificate
 from ..trust import TrustStore, is_apple_root
+from ._keys import key_option
 from .params import Duration, Timestamp
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,6 +28,15 @@ _USAGE_CODES = {
     "session_host_not_allowed",
     "replay_guard_unavailable",  # an outage, not a verdict on the token
     "internal_error",  # a bug of this tool, not a verdict on the token
+    # Issue #12: the key's holder (an HSM, its module, its PIN) failed: setup, not the token.
+    "key_operation_failed",
+    "hsm_error",
+    "hsm_module_unavailable",
+    "hsm_token_not_found",
+    "hsm_pin_incorrect",
+    "hsm_key_not_found",
+    "hsm_key_usage_not_permitted",
+    "hsm_mechanism_unsupported",
 }
 
 
@@ -59,14 +69,14 @@ _KEY_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def merchant_key_options(*, required: bool = True) -> Callable[[F], F]:
-    """``--key`` (repeatable), ``--cert`` (paired with ``--key`` in order), ``--merchant-id``."""
+    """``--key`` (repeatable; a file or a PKCS#11 URI, with ``--pkcs11-module``), ``--cert``
+    (paired with ``--key`` in order), ``--merchant-id``."""
     options = (
-        click.option(
+        key_option(
             "--key",
             "keys",
             multiple=True,
             required=required,
-            type=_KEY_FILE,
             help="Payment processing private key (PEM or DER). Repeat for rotation.",
         ),
         click.option(

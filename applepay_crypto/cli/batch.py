@@ -12,6 +12,7 @@ from typing import BinaryIO
 import click
 
 from ..batch import BatchConfig, BatchStats, run_batch
+from ..keys import MerchantKey
 from ._common import (
     at_option,
     handles_errors,
@@ -21,8 +22,8 @@ from ._common import (
     trust_store,
     warn,
 )
+from ._keys import KeySource, key_pairs
 from ._replay import replay_guard_factory_from_options, replay_options
-from .tokens import load_keys
 
 
 def _progress(started: float) -> Callable[[BatchStats], None]:
@@ -74,7 +75,7 @@ def _progress(started: float) -> Callable[[BatchStats], None]:
 def decrypt_batch(
     source: BinaryIO,
     output: BinaryIO,
-    keys: tuple[Path, ...],
+    keys: tuple[KeySource, ...],
     certs: tuple[Path, ...],
     merchant_id: str | None,
     at: dt.datetime | None,
@@ -93,12 +94,26 @@ def decrypt_batch(
     line is what `decrypt --json` prints, or {"error": {"code", "message"}}, with the id
     when one was given. Card data is masked unless --reveal. Exit 0 when every line
     decrypted, 1 when some were rejected, 2 on usage errors.
+
+    A --key that is a PKCS#11 URI is opened once here (to check it) and once in each
+    worker process, which starts afresh and opens the token from the URI.
     """
-    merchant_keys = load_keys(keys, certs, merchant_id)
+    in_process: list[MerchantKey] = []
+    in_token: list[tuple[str, str | None, bytes | None, str | None]] = []
+    for key_source, cert in key_pairs(keys, certs):
+        # Every key is opened here, so that a wrong PIN or a missing key is one setup
+        # error before any line; a key in a token then goes to the workers as its URI.
+        key = key_source.merchant_key(certificate=cert, merchant_id=merchant_id)
+        if key_source.uri is None:
+            in_process.append(key)
+        else:
+            pem = cert.read_bytes() if cert is not None else None
+            in_token.append((key_source.uri, key_source.module, pem, merchant_id))
     if no_verify:
         warn("--no-verify: signatures are NOT checked; these tokens may be forged")
     config = BatchConfig.from_objects(
-        merchant_keys,
+        in_process,
+        pkcs11_keys=in_token,
         trust=None if no_verify else trust_store(root),
         max_age=max_age,
         reveal=reveal,

@@ -7,7 +7,8 @@ from typing import Any
 import click
 
 from ..bench import run_benchmarks
-from ._common import json_option, print_json
+from ._common import handles_errors, json_option, print_json
+from ._keys import KeySource, key_option
 
 
 def _print(report: dict[str, Any]) -> None:
@@ -26,6 +27,14 @@ def _print(report: dict[str, Any]) -> None:
             f" (no Python code goes below {warm['bare_ratio']:.2f})"
             f"  cold first token {cold['first_token_ms']} ms"
         )
+    held = report.get("key")
+    if held is not None:
+        in_process = report[held["version"].lower()]["tokens_per_second"]
+        click.echo(
+            f"{held['version']:7} key  {held['tokens_per_second']:>6} tokens/s  "
+            f"{held['full_us']:>7} us/token  ({held['key']}; in process "
+            f"{in_process} tokens/s, x{held['tokens_per_second'] / in_process:.2f})"
+        )
     batch = report["batch"]
     click.echo(
         f"batch   {batch['single_tokens_per_second']} tokens/s in 1 process, "
@@ -37,10 +46,17 @@ def _print(report: dict[str, Any]) -> None:
 
 @click.command()
 @click.option("--quick", is_flag=True, help="Fewer tokens and rounds: a rough figure in seconds.")
+@key_option(
+    "--key",
+    default=None,
+    help="Also measure with this key (e.g. in a PKCS#11 token), on tokens minted to its "
+    "public key; the in-process figures are measured as without it.",
+)
 @json_option
-def bench(quick: bool, as_json: bool) -> None:
+@handles_errors
+def bench(quick: bool, key: KeySource | None, as_json: bool) -> None:
     """Measure verified decryption against the cost of the primitives, in one run."""
-    report = run_benchmarks(quick=quick)
+    report = run_benchmarks(quick=quick, key=key.held() if key is not None else None)
     if as_json:
         print_json(report)
     else:

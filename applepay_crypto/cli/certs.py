@@ -18,6 +18,7 @@ from ..certinfo import CertificateReport, inspect_file
 from ..certs import describe_key
 from ..errors import ConfigurationError
 from ._common import EXIT_REJECTED, handles_errors, json_option, print_json, table, warn
+from ._keys import KeySource, key_option
 from .params import Timestamp
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -50,7 +51,7 @@ def cert() -> None:
 
 @cert.command("inspect")
 @click.argument("file", type=_FILE)
-@click.option("--key", type=_FILE, default=None, help="Private key to check against it.")
+@key_option("--key", default=None, help="Private key to check against it.")
 @password_option
 @click.option(
     "--at", type=Timestamp(), default=None, help="Count validity from this time instead of now."
@@ -58,13 +59,19 @@ def cert() -> None:
 @json_option
 @handles_errors
 def inspect_command(
-    file: Path, key: Path | None, password: str | None, at: dt.datetime | None, as_json: bool
+    file: Path, key: KeySource | None, password: str | None, at: dt.datetime | None, as_json: bool
 ) -> None:
     """What FILE (.cer, PEM or .p12) is, its merchant id, key, validity and publicKeyHash.
 
     Exit status 1 when the certificate has expired or the key does not belong to it.
     """
-    report = inspect_file(file, password=read_password(password), key=key, now=at)
+    held = key.held() if key is not None and key.in_token else None
+    report = inspect_file(
+        file,
+        password=read_password(password),
+        key=held if held is not None else (key.path if key is not None else None),
+        now=at,
+    )
     if as_json:
         print_json(report.to_json_dict())
     else:

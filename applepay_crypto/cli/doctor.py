@@ -18,6 +18,7 @@ from ._common import (
     merchant_key_options,
     print_json,
 )
+from ._keys import KeySource
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 _STYLE = {
@@ -43,7 +44,7 @@ _STYLE = {
 @handles_errors
 def doctor(
     token: str,
-    keys: tuple[Path, ...],
+    keys: tuple[KeySource, ...],
     certs: tuple[Path, ...],
     merchant_id: str | None,
     at: dt.datetime | None,
@@ -61,7 +62,9 @@ def doctor(
         raise click.UsageError("more --cert than --key options: they pair up in order")
     result = diagnose(
         Path(token),
-        keys=keys,
+        # A key in a token is opened here: a wrong PIN is a setup error (exit 2), as a
+        # missing key file is.
+        keys=[source.path if source.path is not None else source.held() for source in keys],
         certificates=certs,
         merchant_id=merchant_id,
         root=root,

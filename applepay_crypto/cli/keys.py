@@ -1,4 +1,5 @@
-"""``keys hash`` and ``keys new``: merchant keys, CSRs for Apple, and publicKeyHash."""
+"""``keys hash``, ``keys new`` and ``keys store-cert``: merchant keys (in files or born in
+a PKCS#11 token), CSRs for Apple, and publicKeyHash."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import click
 from ..certfiles import read_certificate_file
 from ..certs import certificate_public_key, describe_key
 from ..keygen import NewMerchantKey, create_merchant_key
-from ..keys import load_private_key, public_key_hash
+from ..keys import public_key_hash
 from ..testing.authority import TestAuthority
 from ._common import handles_errors, json_option, print_json
+from ._keys import KeySource, key_option
+from ._token_keys import new_key_in_token, store_cert_command
 from .certs import force_option, password_option, read_password
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -21,7 +24,8 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 @click.group()
 def keys() -> None:
-    """Merchant keys: new key + CSR for Apple, and the publicKeyHash tokens carry."""
+    """Merchant keys: new key + CSR for Apple (in a file or in a PKCS#11 token), Apple's
+    certificate stored beside a key in a token, and the publicKeyHash tokens carry."""
 
 
 @keys.command("hash")
@@ -32,12 +36,12 @@ def keys() -> None:
     default=None,
     help="Payment processing certificate (.cer, PEM or .p12).",
 )
-@click.option("--key", "key_file", type=_FILE, default=None, help="Private key (PEM or DER).")
+@key_option("--key", "key_file", default=None, help="Private key (PEM or DER).")
 @password_option
 @json_option
 @handles_errors
 def hash_command(
-    cert_file: Path | None, key_file: Path | None, password: str | None, as_json: bool
+    cert_file: Path | None, key_file: KeySource | None, password: str | None, as_json: bool
 ) -> None:
     """Print the publicKeyHash (base64) that tokens encrypted to this key carry."""
     if (cert_file is None) == (key_file is None):
@@ -49,8 +53,9 @@ def hash_command(
         digest, source, kind = public_key_hash(public), "certificate", describe_key(public)
     else:
         assert key_file is not None
-        private = load_private_key(key_file, password=read_password(password))
-        digest, source, kind = public_key_hash(private), "key", describe_key(private)
+        public = key_file.public_key(password=read_password(password))
+        source = "pkcs11" if key_file.in_token else "key"
+        digest, kind = public_key_hash(public), describe_key(public)
     value = base64.b64encode(digest).decode("ascii")
     if as_json:
         print_json({"public_key_hash": value, "hex": digest.hex(), "source": source, "key": kind})
@@ -94,6 +99,14 @@ def hash_command(
 @click.option("--organization", default=None, help="Organization name for the CSR.")
 @click.option("--email", default=None, help="E-mail address for the CSR.")
 @click.option("--country", default=None, help="Two-letter country code for the CSR.")
+@key_option(
+    "--pkcs11",
+    "pkcs11",
+    uri_only=True,
+    default=None,
+    help="Generate the key inside this PKCS#11 token instead of a file: the URI names the "
+    "token, the new key's label (object=) and the PIN file (pin-source=file:...).",
+)
 @force_option
 @json_option
 @handles_errors
@@ -106,12 +119,33 @@ def new_command(
     organization: str | None,
     email: str | None,
     country: str | None,
+    pkcs11: KeySource | None,
     force: bool,
     as_json: bool,
 ) -> None:
     """Write a merchant private key (mode 0600), a CSR for Apple's portal and, for payment
-    processing keys, a stand-in certificate to mint and decrypt test tokens with."""
+    processing keys, a stand-in certificate to mint and decrypt test tokens with.
+
+    With --pkcs11 URI the payment processing key is born inside the token and never
+    leaves it: the CSR is signed there, and the stand-in certificate (with --ca) is stored
+    beside the key."""
     chosen = purpose or ("processing" if key_type == "ec" else "identity")
+    if pkcs11 is not None:
+        if purpose == "identity":
+            raise click.UsageError(
+                "--pkcs11 makes payment processing keys (the identity key is used for TLS)"
+            )
+        new_key_in_token(
+            pkcs11,
+            key_type=key_type,
+            merchant_id=merchant_id,
+            out=out,
+            ca_dir=ca_dir,
+            csr_names={"organization": organization, "email": email, "country": country},
+            force=force,
+            as_json=as_json,
+        )
+        return
     if ca_dir is not None and chosen != "processing":
         raise click.UsageError("--ca signs the stand-in payment processing certificate only")
     result = create_merchant_key(
@@ -158,3 +192,6 @@ def _print_new_key(result: NewMerchantKey, ca_dir: Path | None) -> None:
         click.echo(
             f"publicKeyHash {result.public_key_hash} (tokens encrypted to this key carry it)"
         )
+
+
+keys.add_command(store_cert_command)

@@ -10,8 +10,6 @@ import click
 
 from ..decryptor import DecryptedToken, TokenDecryptor
 from ..describe import describe_token
-from ..errors import ConfigurationError
-from ..keys import MerchantKey
 from ..masking import REDACTED
 from ..signature import TokenVerifier
 from ..token import read_token
@@ -27,6 +25,7 @@ from ._common import (
     trust_store,
     warn,
 )
+from ._keys import KeySource, load_merchant_keys
 from ._replay import replay_guard_from_options, replay_options
 
 token_argument = click.argument("token", type=click.Path(dir_okay=False, allow_dash=True))
@@ -34,22 +33,6 @@ token_argument = click.argument("token", type=click.Path(dir_okay=False, allow_d
 
 def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
-
-
-def load_keys(
-    keys: tuple[Path, ...], certs: tuple[Path, ...], merchant_id: str | None
-) -> list[MerchantKey]:
-    """``--key``/``--cert`` pairs in order; keys without a certificate use ``--merchant-id``."""
-    if len(certs) > len(keys):
-        raise ConfigurationError("more --cert than --key options: they pair up in order")
-    return [
-        MerchantKey.load(
-            key,
-            certificate=certs[index] if index < len(certs) else None,
-            merchant_id=merchant_id,
-        )
-        for index, key in enumerate(keys)
-    ]
 
 
 _HIDDEN = f"{REDACTED} (--reveal shows it)"
@@ -144,7 +127,7 @@ def _authentication(response: Any) -> str:
 @handles_errors
 def decrypt(
     token: str,
-    keys: tuple[Path, ...],
+    keys: tuple[KeySource, ...],
     certs: tuple[Path, ...],
     merchant_id: str | None,
     at: dt.datetime | None,
@@ -157,7 +140,7 @@ def decrypt(
     as_json: bool,
 ) -> None:
     """Verify TOKEN (a file, or - for stdin) and decrypt it with the merchant's key."""
-    merchant_keys = load_keys(keys, certs, merchant_id)
+    merchant_keys = load_merchant_keys(keys, certs, merchant_id)
     guard = replay_guard_from_options(replay_db, replay_redis, window=max_age, now=at)
     if no_verify:
         warn("--no-verify: the signature is NOT checked; this token may be forged")

@@ -82,7 +82,8 @@ def diagnose(
     now: dt.datetime | None = None,
     max_age: dt.timedelta = DEFAULT_MAX_AGE,
 ) -> Diagnosis:
-    """Check ``token`` against ``keys`` (paths, bytes or key objects) and never raise.
+    """Check ``token`` against ``keys`` (paths, bytes, key objects, or keys held outside
+    this process as :class:`~applepay_crypto.keys.HeldKey`) and never raise.
 
     ``certificates[i]`` is the payment processing certificate of ``keys[i]`` (may be
     shorter, or hold ``None``); ``merchant_id`` is the identifier the merchant believes is

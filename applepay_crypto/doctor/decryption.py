@@ -11,12 +11,13 @@ import contextlib
 from typing import TYPE_CHECKING
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..certs import describe_key
 from ..decryptor import TokenDecryptor
 from ..errors import ApplePayError
 from ..keys import (
+    KeyHolder,
     MerchantKey,
     MerchantPrivateKey,
     merchant_id_from_certificate,
@@ -36,7 +37,8 @@ STEP = "decryption"
 
 def decrypt_with(
     token: PaymentToken,
-    private_key: MerchantPrivateKey,
+    holder: MerchantPrivateKey | KeyHolder,
+    public: ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
     certificate: x509.Certificate | None,
     *,
     label: str,
@@ -45,11 +47,11 @@ def decrypt_with(
     findings: Findings,
 ) -> bool:
     """Decrypt ``token`` with the key that has its publicKeyHash; record how it went."""
-    if isinstance(private_key, ec.EllipticCurvePrivateKey) != (token.version == "EC_v1"):
+    if isinstance(public, ec.EllipticCurvePublicKey) != (token.version == "EC_v1"):
         findings.problem(
             STEP,
             "key_not_found",
-            f"{label} is {describe_key(private_key)}, which cannot decrypt a {token.version} token",
+            f"{label} is {describe_key(public)}, which cannot decrypt a {token.version} token",
         )
         return False
     candidates: list[tuple[str, bytes | None]] = (
@@ -68,7 +70,7 @@ def decrypt_with(
     for source, id_hash in candidates:
         try:
             result = TokenDecryptor(
-                MerchantKey(private_key, public_key_hash(private_key), id_hash),
+                MerchantKey(holder, public_key_hash(public), id_hash),
                 verify_signature=False,
             ).decrypt(token)
         except ApplePayError as exc:

@@ -16,15 +16,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..certs import (
+    certificate_public_key,
     certificate_public_key_hash,
     classify_certificate,
     describe_key,
-    key_belongs_to,
 )
 from ..keys import (
+    HeldKey,
+    KeyHolder,
     MerchantPrivateKey,
     load_certificate,
     load_private_key,
@@ -51,17 +53,21 @@ _PAIR_FIX = (
 @dataclass(frozen=True)
 class _Key:
     label: str
-    private_key: MerchantPrivateKey
+    #: The private key in this process, or a holder of it elsewhere (issue #12: a token).
+    holder: MerchantPrivateKey | KeyHolder
+    public_key: ec.EllipticCurvePublicKey | rsa.RSAPublicKey
     certificate: x509.Certificate | None
 
     @property
     def hash_b64(self) -> str:
-        return base64.b64encode(public_key_hash(self.private_key)).decode("ascii")
+        return base64.b64encode(public_key_hash(self.public_key)).decode("ascii")
 
 
 def _label(index: int, source: Any) -> str:
     if isinstance(source, str | os.PathLike):
         return f"key {index + 1} ({os.fspath(source)})"
+    if isinstance(source, HeldKey):
+        return f"key {index + 1} ({source.kind})"
     return f"key {index + 1}"
 
 
@@ -89,7 +95,8 @@ def check_keys(
         return False
     return decrypt_with(
         token,
-        match.private_key,
+        match.holder,
+        match.public_key,
         match.certificate,
         label=match.label,
         merchant_id=merchant_id,
@@ -100,22 +107,27 @@ def check_keys(
 
 def _load(index: int, source: Any, certificates: Sequence[Any], findings: Findings) -> _Key | None:
     label = _label(index, source)
-    private_key: MerchantPrivateKey | None = None
-    certificate: x509.Certificate | None = None
-    with findings.guard(label, fix="Give the payment processing private key (PEM or DER)."):
-        private_key = load_private_key(source)
     cert_source = certificates[index] if index < len(certificates) else None
+    certificate: x509.Certificate | None = None
     if cert_source is not None:
         with findings.guard(label, fix="Give the certificate as Apple's .cer or as PEM."):
             certificate = load_certificate(cert_source)
-    return _Key(label, private_key, certificate) if private_key is not None else None
+    if isinstance(source, HeldKey):  # a key in a token: its stored certificate by default
+        chosen = certificate if cert_source is not None else source.certificate
+        return _Key(label, source.holder, source.public_key, chosen)
+    private_key: MerchantPrivateKey | None = None
+    with findings.guard(label, fix="Give the payment processing private key (PEM or DER)."):
+        private_key = load_private_key(source)
+    if private_key is None:
+        return None
+    return _Key(label, private_key, private_key.public_key(), certificate)
 
 
 def _check_pair(
     key: _Key, merchant_id: str | None, signing_time: dt.datetime | None, findings: Findings
 ) -> None:
     cert = key.certificate
-    described = f"{describe_key(key.private_key)} key with publicKeyHash {key.hash_b64}"
+    described = f"{describe_key(key.public_key)} key with publicKeyHash {key.hash_b64}"
     if cert is None:
         findings.ok(key.label, f"{described} (no certificate given)")
         return
@@ -136,7 +148,7 @@ def _check_pair(
             f"the certificate is {kind.label}, not a payment processing certificate",
             "Use the Apple Pay payment processing certificate and its private key.",
         )
-    if not key_belongs_to(key.private_key, cert):
+    if public_key_hash(key.public_key) != public_key_hash(certificate_public_key(cert)):
         findings.problem(
             key.label,
             "invalid_configuration",
@@ -188,7 +200,7 @@ def _find_key(token: PaymentToken, keys: list[_Key], findings: Findings) -> _Key
             findings.ok(_STEP_HASH, f"the token needs publicKeyHash {wanted}: {key.label} has it")
             return key
     held = (
-        "; ".join(f"{k.label}: {k.hash_b64} ({describe_key(k.private_key)})" for k in keys)
+        "; ".join(f"{k.label}: {k.hash_b64} ({describe_key(k.public_key)})" for k in keys)
         or "no usable key was given"
     )
     message = f"the token was encrypted to the key with publicKeyHash {wanted}; {held}"
@@ -205,7 +217,7 @@ def _find_key(token: PaymentToken, keys: list[_Key], findings: Findings) -> _Key
 
 
 def _version_hint(token: PaymentToken, keys: list[_Key]) -> str:
-    kinds = {isinstance(k.private_key, ec.EllipticCurvePrivateKey) for k in keys}
+    kinds = {isinstance(k.public_key, ec.EllipticCurvePublicKey) for k in keys}
     if token.version == "EC_v1" and kinds == {False}:
         return (
             ". This is an EC_v1 token: it needs an EC P-256 payment processing key, and every "

@@ -16,9 +16,11 @@ from pathlib import Path
 from asn1crypto.core import UTF8String
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from ..certs import KeyType, certificate_signing_request, new_private_key
+from ..errors import ConfigurationError
 from ..keys import MERCHANT_ID_OID, MerchantKey, MerchantPrivateKey, save_private_key
 from .authority import TestAuthority, issue_certificate
 
@@ -26,7 +28,7 @@ __all__ = ["TestMerchant", "payment_processing_certificate"]
 
 
 def payment_processing_certificate(
-    key: MerchantPrivateKey,
+    key: MerchantPrivateKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
     *,
     merchant_id: str,
     authority: TestAuthority | None,
@@ -37,6 +39,7 @@ def payment_processing_certificate(
 
     With ``authority=None`` the certificate is self-signed by ``key``: decryption reads only
     the key and the merchant id from it, so that is enough where no test root is at hand.
+    ``key`` may be a public key (a key held in a PKCS#11 token) when ``authority`` signs.
     """
     digest = hashlib.sha256(merchant_id.encode("utf-8")).hexdigest().upper()
     now = dt.datetime.now(dt.timezone.utc)
@@ -49,11 +52,19 @@ def payment_processing_certificate(
             x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
         ]
     )
+    if isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
+        # A key held in a token (issue #12): only its public half is here.
+        if authority is None:
+            raise ConfigurationError("a certificate for a public key needs the test authority")
+        public, signer = key, authority.root.private_key
+    else:
+        public = key.public_key()
+        signer = authority.root.private_key if authority is not None else key
     return issue_certificate(
         subject=subject,
-        public_key=key.public_key(),
+        public_key=public,
         issuer=authority.root if authority is not None else None,
-        signing_key=authority.root.private_key if authority is not None else key,
+        signing_key=signer,
         not_before=now - dt.timedelta(days=1),
         not_after=now + dt.timedelta(days=days),
         ca=False,

@@ -30,6 +30,8 @@ AT = "2026-05-05T05:05:05Z"
 SIGNED = dt.datetime(2026, 5, 5, 5, 5, 5, tzinfo=dt.timezone.utc)
 #: Session commands never reach the network: an allowed local host on a port nothing serves.
 LOCAL_URL = "https://127.0.0.1:9/paymentSession"
+#: A PKCS#11 URI naming a token and PIN file that do not exist.
+ABSENT_TOKEN = "pkcs11:token=absent;object=k;pin-source=file:/nonexistent/pin"
 
 
 @dataclass
@@ -184,6 +186,11 @@ FILE_COMMANDS: dict[str, tuple[Argv, bool | str]] = {
     ),
     "keys hash cert": (lambda s, f: ["keys", "hash", "--cert", str(f), "--json"], True),
     "keys hash key": (lambda s, f: ["keys", "hash", "--key", str(f), "--json"], True),
+    # Issue #12: the certificate is read before the token is opened (this one is absent).
+    "keys store-cert": (
+        lambda s, f: ["keys", "store-cert", "--pkcs11", ABSENT_TOKEN, str(f), "--json"],
+        True,
+    ),
     "session cert": (
         lambda s, f: [
             "session",
@@ -249,6 +256,10 @@ TEXT_COMMANDS: dict[str, tuple[TextArgv, bool | str]] = {
         False,
     ),
     "mint merchant-id": (lambda s, t: ["mint", "--ca", str(s.ca), "--merchant-id", t], False),
+    "keys hash pkcs11-uri": (
+        lambda s, t: ["keys", "hash", "--key", "pkcs11:token=" + t, "--json"],
+        True,
+    ),
     "doctor merchant-id": (
         lambda s, t: ["doctor", str(s.token), *_keys(s), "--merchant-id", t, "--json"],
         "report",

@@ -265,6 +265,12 @@ ENTRY_POINTS: dict[str, Entry | str] = {
     "pkcs11.parse_pkcs11_uri": Entry(hostile_text, lambda w, v: parse_pkcs11_uri(v)),
     "pkcs11.merchant_key_from_uri": "reads its URI through parse_pkcs11_uri (covered), "
     "then talks to a token",
+    "pkcs11.held_key_from_uri": "reads its URI through parse_pkcs11_uri (covered), "
+    "then talks to a token",
+    "pkcs11.token_from_uri": "reads its URI through parse_pkcs11_uri (covered), "
+    "then talks to a token",
+    "keys.HeldKey": TYPED,
+    "keys.holder_matches": TYPED,
     "pkcs11.Pkcs11Uri": RESULT,
     "pkcs11.Pkcs11Token": TYPED,
     "pkcs11.Pkcs11KeyAgreement": TYPED,
@@ -284,6 +290,7 @@ ENTRY_POINTS: dict[str, Entry | str] = {
     "keygen.NewMerchantKey": RESULT,
     "bench.machine": TOOL,
     "bench.run_benchmarks": TOOL,
+    "bench.measure_key": TOOL,
     "cli.params.Duration": "a click parameter type: covered by the CLI tests",
     "cli.params.Timestamp": "a click parameter type: covered by the CLI tests",
 }
