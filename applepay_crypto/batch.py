@@ -104,7 +104,7 @@ class BatchConfig:
             MerchantKey.load(pem, certificate=cert, merchant_id=mid) for pem, cert, mid in self.keys
         ]
         if self.pkcs11_keys:
-            from .pkcs11 import merchant_key_from_uri
+            from .keys.pkcs11 import merchant_key_from_uri
 
             keys += [
                 merchant_key_from_uri(uri, module=module, certificate=cert, merchant_id=mid)

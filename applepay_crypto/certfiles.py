@@ -23,12 +23,11 @@ from .certs import key_belongs_to
 from .errors import ConfigurationError
 from .keys import (
     MerchantPrivateKey,
-    PathOrBytes,
     load_certificate,
     load_private_key,
-    read_bytes,
     save_private_key,
 )
+from .keys.files import PathOrBytes, read_bytes
 
 __all__ = [
     "CertificateFile",

@@ -29,13 +29,13 @@ from .errors import ConfigurationError
 from .keys import (
     HeldKey,
     MerchantPrivateKey,
-    PathOrBytes,
     holder_matches,
     load_private_key,
     merchant_id_from_certificate,
     merchant_id_hash,
     merchant_id_hash_from_certificate,
 )
+from .keys.files import PathOrBytes
 from .trust import fingerprint
 
 __all__ = ["EXPIRY_WARNING_DAYS", "CertificateReport", "inspect_certificate", "inspect_file"]

@@ -32,11 +32,11 @@ from .certs import key_belongs_to
 from .errors import ApplePayError, ConfigurationError
 from .keys import (
     MerchantPrivateKey,
-    PathOrBytes,
     load_private_key,
     merchant_id_from_certificate,
     save_private_key,
 )
+from .keys.files import PathOrBytes
 
 __all__ = [
     "APPLE_VALIDATION_HOSTS",

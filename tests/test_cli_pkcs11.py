@@ -31,7 +31,7 @@ pytest.importorskip("pkcs11", reason="python-pkcs11 is not installed (pip instal
 
 from pkcs11 import Attribute
 
-from applepay_crypto import pkcs11 as pkcs11_module
+from applepay_crypto.keys import pkcs11 as pkcs11_module
 
 SIGNED = dt.datetime(2026, 2, 2, 10, 0, tzinfo=dt.timezone.utc)
 AT = "2026-02-02T10:01:00Z"

@@ -42,7 +42,7 @@ p11lib = pytest.importorskip(
 
 from pkcs11 import Attribute  # noqa: E402
 
-from applepay_crypto.pkcs11 import (  # noqa: E402
+from applepay_crypto.keys.pkcs11 import (  # noqa: E402
     Pkcs11KeyUnwrapper,
     Pkcs11Token,
     generate_private_key,
@@ -294,7 +294,7 @@ def test_key_born_in_the_token_gets_a_csr_openssl_verifies_and_its_certificate_s
 
     from applepay_crypto import ConfigurationError
     from applepay_crypto.keys import public_key_hash
-    from applepay_crypto.pkcs11 import certificate_signing_request, store_certificate
+    from applepay_crypto.keys.pkcs11 import certificate_signing_request, store_certificate
     from applepay_crypto.testing.merchant import payment_processing_certificate
 
     token = softhsm["token"]
@@ -330,7 +330,7 @@ def test_key_born_in_the_token_gets_a_csr_openssl_verifies_and_its_certificate_s
 
 
 def test_certificate_of_a_key_the_token_lacks_is_refused(softhsm, authority) -> None:
-    from applepay_crypto.pkcs11 import store_certificate
+    from applepay_crypto.keys.pkcs11 import store_certificate
 
     stranger = TestMerchant.create(authority, merchant_id="merchant.com.example.stranger")
     with pytest.raises(HsmKeyNotFoundError):
@@ -341,7 +341,7 @@ def test_a_pkcs11_uri_names_the_key(softhsm, authority, imported, monkeypatch) -
     """Issue #12, part 3 in the library: RFC 7512 URIs, the PIN from a pin-source file."""
     from urllib.parse import quote
 
-    from applepay_crypto.pkcs11 import merchant_key_from_uri
+    from applepay_crypto.keys.pkcs11 import merchant_key_from_uri
 
     merchant, _ = imported
     monkeypatch.setenv("PKCS11_MODULE", softhsm["module"])

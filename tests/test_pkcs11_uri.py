@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from applepay_crypto.errors import ConfigurationError
-from applepay_crypto.pkcs11 import Pkcs11Uri, parse_pkcs11_uri
+from applepay_crypto.keys.pkcs11 import Pkcs11Uri, parse_pkcs11_uri
 
 
 def test_the_issue_s_example() -> None:

@@ -57,7 +57,7 @@ class KeySource:
             return MerchantKey.load(
                 self.path, certificate=certificate, merchant_id=merchant_id, password=password
             )
-        from ..pkcs11 import merchant_key_from_uri
+        from ..keys.pkcs11 import merchant_key_from_uri
 
         assert self.uri is not None
         return merchant_key_from_uri(
@@ -68,14 +68,14 @@ class KeySource:
         """The private key from the file, or the token's key with its public key."""
         if self.path is not None:
             return load_private_key(self.path, password=password)
-        from ..pkcs11 import held_key_from_uri
+        from ..keys.pkcs11 import held_key_from_uri
 
         assert self.uri is not None
         return held_key_from_uri(self.uri, module=self.module)
 
     def token(self, *, rw: bool = False) -> Any:
-        """The logged-in :class:`~applepay_crypto.pkcs11.Pkcs11Token` the URI names."""
-        from ..pkcs11 import token_from_uri
+        """The logged-in :class:`~applepay_crypto.keys.pkcs11.Pkcs11Token` the URI names."""
+        from ..keys.pkcs11 import token_from_uri
 
         if self.uri is None:
             raise ConfigurationError("a key file is not in a PKCS#11 token")
@@ -110,7 +110,7 @@ class KeyFileOrUri(click.ParamType):  # type: ignore[type-arg,unused-ignore]
             text.encode("utf-8")
         except UnicodeEncodeError:
             self.fail("the PKCS#11 URI is not valid UTF-8 text", param, ctx)
-        from ..pkcs11 import parse_pkcs11_uri
+        from ..keys.pkcs11 import parse_pkcs11_uri
 
         try:
             parse_pkcs11_uri(text)

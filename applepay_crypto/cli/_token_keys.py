@@ -37,7 +37,7 @@ def new_key_in_token(
 ) -> None:
     """Issue #12, part 4: the key pair is generated in the token (sensitive, never
     extractable, CKA_ID = its publicKeyHash), the CSR signed there."""
-    from ..pkcs11 import (
+    from ..keys.pkcs11 import (
         certificate_signing_request,
         generate_private_key,
         parse_pkcs11_uri,
@@ -121,7 +121,7 @@ def store_cert_command(
 ) -> None:
     """Store CERTIFICATE (Apple's .cer, PEM or .p12) in the token beside its key, under the
     key's CKA_ID: `decrypt --key URI` then needs no --cert (the merchant id is in it)."""
-    from ..pkcs11 import parse_pkcs11_uri, store_certificate
+    from ..keys.pkcs11 import parse_pkcs11_uri, store_certificate
 
     cert = read_certificate_file(certificate, password=read_password(password)).certificate
     held = pkcs11.held()

@@ -36,7 +36,7 @@ from applepay_crypto.decryptor import decrypt_token, decrypt_with_symmetric_key,
 from applepay_crypto.doctor import diagnose
 from applepay_crypto.errors import error_class
 from applepay_crypto.keys import load_certificate, load_private_key, merchant_id_hash
-from applepay_crypto.pkcs11 import parse_pkcs11_uri
+from applepay_crypto.keys.pkcs11 import parse_pkcs11_uri
 from applepay_crypto.replay_redis import redact_url
 from applepay_crypto.session import check_validation_url, session_request_body
 from applepay_crypto.testing import TestAuthority, TestMerchant
@@ -182,19 +182,19 @@ ENTRY_POINTS: dict[str, Entry | str] = {
     "cms.LayoutCache": "a cache of parsed layouts, sized by the library",
     "ber.check_ber": Entry(hostile_bytes, lambda w, v: check_ber(v)),
     # key and certificate files
-    "keys.load_certificate": Entry(hostile_bytes, lambda w, v: load_certificate(v)),
-    "keys.load_private_key": Entry(hostile_bytes, lambda w, v: load_private_key(v)),
-    "keys.MerchantKey": Entry(
+    "keys.files.load_certificate": Entry(hostile_bytes, lambda w, v: load_certificate(v)),
+    "keys.files.load_private_key": Entry(hostile_bytes, lambda w, v: load_private_key(v)),
+    "keys.merchant_key.MerchantKey": Entry(
         hostile_bytes, lambda w, v: MerchantKey.load(v, merchant_id="merchant.com.example")
     ),
-    "keys.Keyring": TYPED,
-    "keys.InsecureKeyFileWarning": "a warning class",
-    "keys.merchant_id_hash": Entry(hostile_text, lambda w, v: merchant_id_hash(v)),
-    "keys.merchant_id_from_certificate": TYPED,
-    "keys.merchant_id_hash_from_certificate": TYPED,
-    "keys.public_key_hash": TYPED,
-    "keys.save_private_key": WRITER,
-    "keys.warn_if_exposed": "looks at a file's mode only",
+    "keys.keyring.Keyring": TYPED,
+    "keys.files.InsecureKeyFileWarning": "a warning class",
+    "keys.identity.merchant_id_hash": Entry(hostile_text, lambda w, v: merchant_id_hash(v)),
+    "keys.identity.merchant_id_from_certificate": TYPED,
+    "keys.identity.merchant_id_hash_from_certificate": TYPED,
+    "keys.identity.public_key_hash": TYPED,
+    "keys.files.save_private_key": WRITER,
+    "keys.files.warn_if_exposed": "looks at a file's mode only",
     "certfiles.read_certificate_file": Entry(hostile_bytes, lambda w, v: read_certificate_file(v)),
     "certfiles.load_pkcs12": Entry(hostile_bytes, lambda w, v: load_pkcs12(v, password=b"x")),
     "certfiles.CertificateFile": RESULT,
@@ -251,34 +251,34 @@ ENTRY_POINTS: dict[str, Entry | str] = {
     "rsa_v1.decrypt_with_symmetric_key": TYPED,
     "rsa_v1.unwrap": TYPED,
     # key seams (#12): the key holder's side; the token reaches them through parse_token
-    "keys.InProcessKeyAgreement": TYPED,
-    "keys.InProcessKeyUnwrapper": TYPED,
-    "keys.KeyAgreement": TYPED,
-    "keys.KeyLookup": TYPED,
-    "keys.KeyUnwrapper": TYPED,
+    "keys.in_process.InProcessKeyAgreement": TYPED,
+    "keys.in_process.InProcessKeyUnwrapper": TYPED,
+    "keys.seams.KeyAgreement": TYPED,
+    "keys.seams.KeyLookup": TYPED,
+    "keys.seams.KeyUnwrapper": TYPED,
     "decryptor.SymmetricKey": RESULT,
     "decryptor.decrypt_with_symmetric_key": Entry(
         hostile_inputs,
         lambda w, v: decrypt_with_symmetric_key(v, bytes(32), root=w.trust, now=NOW),
     ),
     # PKCS#11 (#12): a URI comes from configuration, and is parsed before any module loads
-    "pkcs11.parse_pkcs11_uri": Entry(hostile_text, lambda w, v: parse_pkcs11_uri(v)),
-    "pkcs11.merchant_key_from_uri": "reads its URI through parse_pkcs11_uri (covered), "
+    "keys.pkcs11.parse_pkcs11_uri": Entry(hostile_text, lambda w, v: parse_pkcs11_uri(v)),
+    "keys.pkcs11.merchant_key_from_uri": "reads its URI through parse_pkcs11_uri (covered), "
     "then talks to a token",
-    "pkcs11.held_key_from_uri": "reads its URI through parse_pkcs11_uri (covered), "
+    "keys.pkcs11.held_key_from_uri": "reads its URI through parse_pkcs11_uri (covered), "
     "then talks to a token",
-    "pkcs11.token_from_uri": "reads its URI through parse_pkcs11_uri (covered), "
+    "keys.pkcs11.token_from_uri": "reads its URI through parse_pkcs11_uri (covered), "
     "then talks to a token",
-    "keys.HeldKey": TYPED,
-    "keys.holder_matches": TYPED,
-    "pkcs11.Pkcs11Uri": RESULT,
-    "pkcs11.Pkcs11Token": TYPED,
-    "pkcs11.Pkcs11KeyAgreement": TYPED,
-    "pkcs11.Pkcs11KeyUnwrapper": TYPED,
-    "pkcs11.certificate_signing_request": TYPED,
-    "pkcs11.generate_private_key": TOOL,
-    "pkcs11.import_private_key": TOOL,
-    "pkcs11.store_certificate": TYPED,
+    "keys.merchant_key.HeldKey": TYPED,
+    "keys.seams.holder_matches": TYPED,
+    "keys.pkcs11.Pkcs11Uri": RESULT,
+    "keys.pkcs11.Pkcs11Token": TYPED,
+    "keys.pkcs11.Pkcs11KeyAgreement": TYPED,
+    "keys.pkcs11.Pkcs11KeyUnwrapper": TYPED,
+    "keys.pkcs11.certificate_signing_request": TYPED,
+    "keys.pkcs11.generate_private_key": TOOL,
+    "keys.pkcs11.import_private_key": TOOL,
+    "keys.pkcs11.store_certificate": TYPED,
     "signature.TokenVerifier": TYPED,
     "signature.VerifiedSignature": RESULT,
     "signature.check_certificate_oids": TYPED,

@@ -34,7 +34,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from .errors import (
+from ..errors import (
     ConfigurationError,
     HsmError,
     HsmKeyNotFoundError,
@@ -44,7 +44,9 @@ from .errors import (
     HsmPinError,
     HsmTokenNotFoundError,
 )
-from .keys import HeldKey, MerchantKey, MerchantPrivateKey, PathOrBytes, public_key_hash
+from .files import MerchantPrivateKey, PathOrBytes
+from .identity import public_key_hash
+from .merchant_key import HeldKey, MerchantKey
 
 try:
     import pkcs11
@@ -339,7 +341,7 @@ class Pkcs11Token:
         operation checks the pair (and that the key may derive / decrypt)."""
         if certificate is None:
             return self.held_key(key_id=key_id, label=label).merchant_key(merchant_id=merchant_id)
-        from .keys import load_certificate
+        from .files import load_certificate
 
         key_type, resolved_id = self._usable_key(key_id, label)
         public = load_certificate(certificate).public_key()
@@ -616,7 +618,7 @@ def store_certificate(
     :meth:`Pkcs11Token.merchant_key` finds the merchant id by itself. Returns the
     publicKeyHash."""
     _require_pkcs11()
-    from .keys import load_certificate
+    from .files import load_certificate
 
     cert = load_certificate(certificate)
     key_id = public_key_hash(cert.public_key())  # type: ignore[arg-type]
