@@ -11,10 +11,10 @@ import click
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from ..certfiles import read_certificate_file
-from ..certs import certificate_public_key
 from ..errors import ConfigurationError
 from ..keys import merchant_id_from_certificate, public_key_hash
+from ..merchant.certfiles import read_certificate_file
+from ..merchant.certs import certificate_public_key
 from ..testing.authority import TestAuthority
 from ..testing.merchant import payment_processing_certificate
 from ._common import handles_errors, json_option, print_json

@@ -8,15 +8,15 @@ from typing import Any, Literal, cast
 
 import click
 
-from ..certfiles import (
+from ..errors import ConfigurationError
+from ..merchant.certfiles import (
     convert_certificate,
     export_pkcs12,
     read_certificate_file,
     write_private_key,
 )
-from ..certinfo import CertificateReport, inspect_file
-from ..certs import describe_key
-from ..errors import ConfigurationError
+from ..merchant.certinfo import CertificateReport, inspect_file
+from ..merchant.certs import describe_key
 from ._common import EXIT_REJECTED, handles_errors, json_option, print_json, table, warn
 from ._keys import KeySource, key_option
 from .params import Timestamp

@@ -9,10 +9,10 @@ from typing import Literal, cast
 
 import click
 
-from ..certfiles import read_certificate_file
-from ..certs import certificate_public_key, describe_key
-from ..keygen import NewMerchantKey, create_merchant_key
 from ..keys import public_key_hash
+from ..merchant.certfiles import read_certificate_file
+from ..merchant.certs import certificate_public_key, describe_key
+from ..merchant.keygen import NewMerchantKey, create_merchant_key
 from ..testing.authority import TestAuthority
 from ._common import handles_errors, json_option, print_json
 from ._keys import KeySource, key_option

@@ -6,8 +6,12 @@ from pathlib import Path
 
 import click
 
-from ..certfiles import write_public_file
-from ..session import SessionHostNotAllowedError, check_validation_url, request_merchant_session
+from ..merchant.certfiles import write_public_file
+from ..merchant.session import (
+    SessionHostNotAllowedError,
+    check_validation_url,
+    request_merchant_session,
+)
 from ._common import handles_errors, json_option
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from ..certs import describe_key
 from ..decryptor import TokenDecryptor
 from ..errors import ApplePayError
 from ..keys import (
@@ -25,6 +24,7 @@ from ..keys import (
     merchant_id_hash_from_certificate,
     public_key_hash,
 )
+from ..merchant.certs import describe_key
 from ..token import PaymentToken
 
 if TYPE_CHECKING:

@@ -18,12 +18,6 @@ from typing import TYPE_CHECKING, Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from ..certs import (
-    certificate_public_key,
-    certificate_public_key_hash,
-    classify_certificate,
-    describe_key,
-)
 from ..keys import (
     HeldKey,
     KeyHolder,
@@ -34,6 +28,12 @@ from ..keys import (
     merchant_id_hash,
     merchant_id_hash_from_certificate,
     public_key_hash,
+)
+from ..merchant.certs import (
+    certificate_public_key,
+    certificate_public_key_hash,
+    classify_certificate,
+    describe_key,
 )
 from ..token import PaymentToken
 from .decryption import STEP, decrypt_with

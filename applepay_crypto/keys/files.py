@@ -110,11 +110,16 @@ def save_private_key(key: MerchantPrivateKey, path: str | os.PathLike[str]) -> P
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    # Created 0600 from the start: never a moment where another user could read it.
+    return write_owner_only(target, pem)
+
+
+def write_owner_only(target: Path, data: bytes) -> Path:
+    """Write ``data`` to ``target`` readable by its owner only (mode 0600). Created 0600
+    from the start: never a moment where another user could read it."""
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.fchmod(fd, 0o600)
-        os.write(fd, pem)
+        os.write(fd, data)
     finally:
         os.close(fd)
     return target

@@ -83,8 +83,13 @@ def merchant_id_hash_from_certificate(certificate: x509.Certificate) -> bytes | 
 
 def merchant_id_from_certificate(certificate: x509.Certificate) -> str | None:
     """The merchant identifier string from the certificate subject's UID, when present."""
-    uids = certificate.subject.get_attributes_for_oid(NameOID.USER_ID)
-    if not uids:
+    return subject_text(certificate, NameOID.USER_ID)
+
+
+def subject_text(certificate: x509.Certificate, oid: ObjectIdentifier) -> str | None:
+    """The first subject attribute ``oid`` of ``certificate`` as text, when present."""
+    found = certificate.subject.get_attributes_for_oid(oid)
+    if not found:
         return None
-    value = uids[0].value
+    value = found[0].value
     return value if isinstance(value, str) else value.decode("utf-8", "replace")

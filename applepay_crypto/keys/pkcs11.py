@@ -660,34 +660,31 @@ def certificate_signing_request(
     country: str | None = None,
 ) -> x509.CertificateSigningRequest:
     """The CSR Apple asks for, for a key born in the token, signed inside it (P-256:
-    ``CKM_ECDSA`` over SHA-256; RSA: ``CKM_SHA256_RSA_PKCS``): the same subject as
-    :func:`applepay_crypto.certs.certificate_signing_request` gives for a key file. The
-    to-be-signed part is built with asn1crypto, the signature made by the token."""
+    ``CKM_ECDSA`` over SHA-256; RSA: ``CKM_SHA256_RSA_PKCS``), with the subject a key file
+    gets (:func:`applepay_crypto.merchant.certs.csr_subject`). The to-be-signed part is built
+    with asn1crypto, the signature made by the token."""
     _require_pkcs11()
     from asn1crypto import csr as asn1_csr
     from asn1crypto import keys as asn1_keys
     from asn1crypto import x509 as asn1_x509
-    from cryptography.x509.oid import NameOID
+
+    from ..merchant.certs import csr_subject
 
     public = token.public_key(key_id)
     if public is None:
         raise HsmKeyNotFoundError(
             f"the token {token.token_label!r} holds no public key with CKA_ID {key_id.hex()}"
         )
-    attributes = [x509.NameAttribute(NameOID.COMMON_NAME, merchant_id)]
-    if organization:
-        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
-    if email:
-        attributes.append(x509.NameAttribute(NameOID.EMAIL_ADDRESS, email))
-    if country:
-        attributes.append(x509.NameAttribute(NameOID.COUNTRY_NAME, country))
+    subject = csr_subject(
+        merchant_id=merchant_id, organization=organization, email=email, country=country
+    )
     spki = public.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     info = asn1_csr.CertificationRequestInfo(
         {
             "version": "v1",
-            "subject": asn1_x509.Name.load(x509.Name(attributes).public_bytes()),
+            "subject": asn1_x509.Name.load(subject.public_bytes()),
             "subject_pk_info": asn1_keys.PublicKeyInfo.load(spki),
             "attributes": [],
         }

@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from ..certs import KeyType, certificate_signing_request, new_private_key
 from ..errors import ConfigurationError
 from ..keys import MERCHANT_ID_OID, MerchantKey, MerchantPrivateKey, save_private_key
+from ..merchant.certs import KeyType, certificate_signing_request, new_private_key
 from .authority import TestAuthority, issue_certificate
 
 __all__ = ["TestMerchant", "payment_processing_certificate"]

@@ -12,15 +12,15 @@ from certs_support import REAL_WITH_KEYS, run, run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from applepay_crypto.certfiles import (
+from applepay_crypto.errors import ConfigurationError
+from applepay_crypto.keys import load_certificate, load_private_key, public_key_hash
+from applepay_crypto.merchant.certfiles import (
     convert_certificate,
     export_pkcs12,
     load_pkcs12,
     read_certificate_file,
     split_pkcs12,
 )
-from applepay_crypto.errors import ConfigurationError
-from applepay_crypto.keys import load_certificate, load_private_key, public_key_hash
 
 
 def mode(path: Path) -> int:

@@ -20,10 +20,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from applepay_crypto.certfiles import pkcs12_bytes
-from applepay_crypto.certinfo import inspect_certificate, inspect_file
-from applepay_crypto.certs import classify_certificate
 from applepay_crypto.keys import load_certificate
+from applepay_crypto.merchant.certfiles import pkcs12_bytes
+from applepay_crypto.merchant.certinfo import inspect_certificate, inspect_file
+from applepay_crypto.merchant.certs import classify_certificate
 from applepay_crypto.testing import TestMerchant
 
 

@@ -11,9 +11,7 @@ from certs_support import REAL_WITH_KEYS, header_hash, run, run_openssl
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from applepay_crypto.certs import certificate_public_key_hash
 from applepay_crypto.errors import ConfigurationError
-from applepay_crypto.keygen import create_merchant_key
 from applepay_crypto.keys import (
     load_certificate,
     load_private_key,
@@ -21,6 +19,8 @@ from applepay_crypto.keys import (
     merchant_id_hash,
     merchant_id_hash_from_certificate,
 )
+from applepay_crypto.merchant.certs import certificate_public_key_hash
+from applepay_crypto.merchant.keygen import create_merchant_key
 from applepay_crypto.testing import TestAuthority
 
 MERCHANT = "merchant.com.example.shop"

@@ -24,10 +24,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from applepay_crypto.certfiles import export_pkcs12
 from applepay_crypto.errors import ConfigurationError
 from applepay_crypto.keys import save_private_key
-from applepay_crypto.session import (
+from applepay_crypto.merchant.certfiles import export_pkcs12
+from applepay_crypto.merchant.session import (
     APPLE_VALIDATION_HOSTS,
     SessionError,
     SessionHostNotAllowedError,

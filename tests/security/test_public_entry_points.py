@@ -29,16 +29,16 @@ import applepay_crypto
 from applepay_crypto import ApplePayError, MerchantKey, PaymentData, TokenDecryptor, masking
 from applepay_crypto.batch import BatchConfig, decrypt_blocks, read_blocks, run_batch
 from applepay_crypto.ber import check_ber
-from applepay_crypto.certfiles import load_pkcs12, read_certificate_file
-from applepay_crypto.certinfo import inspect_file
 from applepay_crypto.cms import parse_signed_data
 from applepay_crypto.decryptor import decrypt_token, decrypt_with_symmetric_key, verify_token
 from applepay_crypto.doctor import diagnose
 from applepay_crypto.errors import error_class
 from applepay_crypto.keys import load_certificate, load_private_key, merchant_id_hash
 from applepay_crypto.keys.pkcs11 import parse_pkcs11_uri
+from applepay_crypto.merchant.certfiles import load_pkcs12, read_certificate_file
+from applepay_crypto.merchant.certinfo import inspect_file
+from applepay_crypto.merchant.session import check_validation_url, session_request_body
 from applepay_crypto.replay_redis import redact_url
-from applepay_crypto.session import check_validation_url, session_request_body
 from applepay_crypto.testing import TestAuthority, TestMerchant
 from applepay_crypto.token import parse_token, read_token
 from applepay_crypto.trust import install_apple_root, load_apple_root
@@ -195,29 +195,29 @@ ENTRY_POINTS: dict[str, Entry | str] = {
     "keys.identity.public_key_hash": TYPED,
     "keys.files.save_private_key": WRITER,
     "keys.files.warn_if_exposed": "looks at a file's mode only",
-    "certfiles.read_certificate_file": Entry(hostile_bytes, lambda w, v: read_certificate_file(v)),
-    "certfiles.load_pkcs12": Entry(hostile_bytes, lambda w, v: load_pkcs12(v, password=b"x")),
-    "certfiles.CertificateFile": RESULT,
-    "certfiles.convert_certificate": "reads through read_certificate_file (covered)",
-    "certfiles.split_pkcs12": "reads through read_certificate_file (covered)",
-    "certfiles.export_pkcs12": "reads through load_private_key and load_certificate (covered)",
-    "certfiles.pkcs12_bytes": TYPED,
-    "certfiles.write_private_file": WRITER,
-    "certfiles.write_private_key": WRITER,
-    "certfiles.write_public_file": WRITER,
-    "certinfo.inspect_file": Entry(hostile_bytes, lambda w, v: inspect_file(v, now=NOW)),
-    "certinfo.inspect_certificate": TYPED,
-    "certinfo.CertificateReport": RESULT,
-    "certs.Classification": RESULT,
-    "certs.certificate_public_key": TYPED,
-    "certs.certificate_public_key_hash": TYPED,
-    "certs.certificate_signing_request": TYPED,
-    "certs.classify_certificate": TYPED,
-    "certs.common_name": TYPED,
-    "certs.days_left": TYPED,
-    "certs.describe_key": TYPED,
-    "certs.key_belongs_to": TYPED,
-    "certs.new_private_key": TOOL,
+    "merchant.certfiles.read_certificate_file": Entry(hostile_bytes, lambda w, v: read_certificate_file(v)),
+    "merchant.certfiles.load_pkcs12": Entry(hostile_bytes, lambda w, v: load_pkcs12(v, password=b"x")),
+    "merchant.certfiles.CertificateFile": RESULT,
+    "merchant.certfiles.convert_certificate": "reads through read_certificate_file (covered)",
+    "merchant.certfiles.split_pkcs12": "reads through read_certificate_file (covered)",
+    "merchant.certfiles.export_pkcs12": "reads through load_private_key and load_certificate (covered)",
+    "merchant.certfiles.pkcs12_bytes": TYPED,
+    "merchant.certfiles.write_private_file": WRITER,
+    "merchant.certfiles.write_private_key": WRITER,
+    "merchant.certfiles.write_public_file": WRITER,
+    "merchant.certinfo.inspect_file": Entry(hostile_bytes, lambda w, v: inspect_file(v, now=NOW)),
+    "merchant.certinfo.inspect_certificate": TYPED,
+    "merchant.certinfo.CertificateReport": RESULT,
+    "merchant.certs.Classification": RESULT,
+    "merchant.certs.certificate_public_key": TYPED,
+    "merchant.certs.certificate_public_key_hash": TYPED,
+    "merchant.certs.certificate_signing_request": TYPED,
+    "merchant.certs.classify_certificate": TYPED,
+    "merchant.certs.common_name": TYPED,
+    "merchant.certs.days_left": TYPED,
+    "merchant.certs.describe_key": TYPED,
+    "merchant.certs.key_belongs_to": TYPED,
+    "merchant.certs.new_private_key": TOOL,
     # trust
     "trust.load_apple_root": Entry(hostile_bytes, lambda w, v: load_apple_root(w.file(v))),
     "trust.install_apple_root": Entry(hostile_bytes, _install),
@@ -227,11 +227,11 @@ ENTRY_POINTS: dict[str, Entry | str] = {
     "trust.check_apple_path": TYPED,
     "trust.user_root_path": TOOL,
     # merchant sessions: the validation URL comes from the shopper's browser
-    "session.check_validation_url": Entry(urls, lambda w, v: check_validation_url(v)),
-    "session.session_request_body": Entry(hostile_inputs, _session_body),
-    "session.request_merchant_session": "checks its URL with check_validation_url (covered) "
+    "merchant.session.check_validation_url": Entry(urls, lambda w, v: check_validation_url(v)),
+    "merchant.session.session_request_body": Entry(hostile_inputs, _session_body),
+    "merchant.session.request_merchant_session": "checks its URL with check_validation_url (covered) "
     "before any network access",
-    "session.MerchantSession": RESULT,
+    "merchant.session.MerchantSession": RESULT,
     "replay_redis.redact_url": Entry(hostile_text, lambda w, v: redact_url(v)),
     "replay_redis.RedisReplayGuard": TYPED,
     "replay.MemoryReplayGuard": TYPED,
@@ -285,9 +285,9 @@ ENTRY_POINTS: dict[str, Entry | str] = {
     "signature.check_message_digest": TYPED,
     "signature.check_signer_signature": TYPED,
     "signature.check_signing_time": TYPED,
-    "keygen.create_merchant_key": TOOL,
-    "keygen.default_purpose": TOOL,
-    "keygen.NewMerchantKey": RESULT,
+    "merchant.keygen.create_merchant_key": TOOL,
+    "merchant.keygen.default_purpose": TOOL,
+    "merchant.keygen.NewMerchantKey": RESULT,
     "bench.machine": TOOL,
     "bench.run_benchmarks": TOOL,
     "bench.measure_key": TOOL,

@@ -431,8 +431,8 @@ def test_cli_decrypt_batch_without_reveal(world: World, cli_files: dict[str, Pat
 
 
 def _writers(world: World) -> Iterator[tuple[str, Any]]:
-    from applepay_crypto.certfiles import write_private_key
-    from applepay_crypto.keygen import create_merchant_key
+    from applepay_crypto.merchant.certfiles import write_private_key
+    from applepay_crypto.merchant.keygen import create_merchant_key
 
     yield "save_private_key", lambda d: save_private_key(world.ec.private_key, d / "k.pem")
     yield "TestMerchant.save", lambda d: world.ec.save(d)["key"]

@@ -15,6 +15,18 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from ..errors import ConfigurationError
+from ..keys import (
+    HeldKey,
+    MerchantPrivateKey,
+    holder_matches,
+    load_private_key,
+    merchant_id_from_certificate,
+    merchant_id_hash,
+    merchant_id_hash_from_certificate,
+)
+from ..keys.files import PathOrBytes
+from ..trust import fingerprint
 from .certfiles import read_certificate_file
 from .certs import (
     CertificateKind,
@@ -25,18 +37,6 @@ from .certs import (
     describe_key,
     key_belongs_to,
 )
-from .errors import ConfigurationError
-from .keys import (
-    HeldKey,
-    MerchantPrivateKey,
-    holder_matches,
-    load_private_key,
-    merchant_id_from_certificate,
-    merchant_id_hash,
-    merchant_id_hash_from_certificate,
-)
-from .keys.files import PathOrBytes
-from .trust import fingerprint
 
 __all__ = ["EXPIRY_WARNING_DAYS", "CertificateReport", "inspect_certificate", "inspect_file"]
 

@@ -23,6 +23,10 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives import serialization
 
+from ..errors import ConfigurationError
+from ..keys import MerchantPrivateKey
+from ..testing.authority import TestAuthority
+from ..testing.merchant import payment_processing_certificate
 from .certfiles import write_private_key, write_public_file
 from .certs import (
     KeyType,
@@ -32,10 +36,6 @@ from .certs import (
     describe_key,
     new_private_key,
 )
-from .errors import ConfigurationError
-from .keys import MerchantPrivateKey
-from .testing.authority import TestAuthority
-from .testing.merchant import payment_processing_certificate
 
 __all__ = ["NewMerchantKey", "create_merchant_key", "default_purpose"]
 

@@ -19,15 +19,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from .certs import key_belongs_to
-from .errors import ConfigurationError
-from .keys import (
+from ..errors import ConfigurationError
+from ..keys import (
     MerchantPrivateKey,
     load_certificate,
     load_private_key,
     save_private_key,
 )
-from .keys.files import PathOrBytes, read_bytes
+from ..keys.files import PathOrBytes, read_bytes, write_owner_only
+from .certs import key_belongs_to
 
 __all__ = [
     "CertificateFile",
@@ -151,13 +151,7 @@ def write_private_file(
     """Write ``data`` readable by its owner only (mode 0600), from the first byte on."""
     target = Path(path)
     _refuse_overwrite(target, overwrite)
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, data)
-    finally:
-        os.close(fd)
-    return target
+    return write_owner_only(target, data)
 
 
 def write_public_file(

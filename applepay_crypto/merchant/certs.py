@@ -25,10 +25,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from .errors import ConfigurationError
-from .keys import MERCHANT_ID_OID, MerchantPrivateKey, public_key_hash
-from .signature import INTERMEDIATE_OID, LEAF_OID
-from .trust import is_apple_root
+from ..errors import ConfigurationError
+from ..keys import MERCHANT_ID_OID, MerchantPrivateKey, public_key_hash
+from ..keys.identity import subject_text
+from ..signature import INTERMEDIATE_OID, LEAF_OID
+from ..trust import is_apple_root
 
 __all__ = [
     "CertificateKind",
@@ -79,6 +80,23 @@ def certificate_signing_request(
     country: str | None = None,
 ) -> x509.CertificateSigningRequest:
     """A SHA-256 CSR to upload in Apple's developer portal (Apple only reads the key)."""
+    subject = csr_subject(
+        merchant_id=merchant_id, organization=organization, email=email, country=country
+    )
+    return x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
+
+
+def csr_subject(
+    *,
+    merchant_id: str,
+    organization: str | None = None,
+    email: str | None = None,
+    country: str | None = None,
+) -> x509.Name:
+    """The subject of the CSR Apple asks for: CN = the merchant id, then O, emailAddress
+    and C when given. One builder for a key file (:func:`certificate_signing_request`) and
+    a key in a PKCS#11 token (:func:`applepay_crypto.keys.pkcs11.certificate_signing_request`),
+    so that both keys get the same CSR."""
     attributes = [x509.NameAttribute(NameOID.COMMON_NAME, merchant_id)]
     if organization:
         attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
@@ -86,11 +104,7 @@ def certificate_signing_request(
         attributes.append(x509.NameAttribute(NameOID.EMAIL_ADDRESS, email))
     if country:
         attributes.append(x509.NameAttribute(NameOID.COUNTRY_NAME, country))
-    return (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name(attributes))
-        .sign(key, hashes.SHA256())
-    )
+    return x509.Name(attributes)
 
 
 def describe_key(key: MerchantPrivateKey | PublicKey) -> str:
@@ -125,11 +139,7 @@ def key_belongs_to(key: MerchantPrivateKey, certificate: x509.Certificate) -> bo
 
 
 def common_name(certificate: x509.Certificate) -> str | None:
-    names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    if not names:
-        return None
-    value = names[0].value
-    return value if isinstance(value, str) else value.decode("utf-8", "replace")
+    return subject_text(certificate, NameOID.COMMON_NAME)
 
 
 @dataclass(frozen=True)

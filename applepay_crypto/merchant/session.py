@@ -27,16 +27,16 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from .certfiles import read_certificate_file
-from .certs import key_belongs_to
-from .errors import ApplePayError, ConfigurationError
-from .keys import (
+from ..errors import ApplePayError, ConfigurationError
+from ..keys import (
     MerchantPrivateKey,
     load_private_key,
     merchant_id_from_certificate,
     save_private_key,
 )
-from .keys.files import PathOrBytes
+from ..keys.files import PathOrBytes
+from .certfiles import read_certificate_file
+from .certs import key_belongs_to
 
 __all__ = [
     "APPLE_VALIDATION_HOSTS",
