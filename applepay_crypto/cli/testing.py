@@ -91,7 +91,9 @@ def _wrap(token: dict[str, Any], wrapper: str) -> Any:
     help="header.applicationData as hex (SHA-256 of your PKPaymentRequest.applicationData).",
 )
 @click.option(
-    "--transaction-id", default=None, help="header.transactionId as hex (default: random)."
+    "--transaction-id",
+    default=None,
+    help="header.transactionId: 64 hex digits, 32 bytes (default: random).",
 )
 @click.option(
     "--wrap",
