@@ -23,7 +23,7 @@ from .cases import AUTHORITY_FROM, SIGNED_AT, VERIFY_AT, Case, World, negative_c
 from .merchant import TestMerchant
 from .mint import mint
 from .payload import sample_payload
-from .vectors import FORMAT, run_vector
+from .vectors import FORMAT, recorder_main, run_vector
 
 __all__ = ["SIGNED_AT", "VERIFY_AT", "main", "record"]
 
@@ -148,13 +148,8 @@ def record(directory: Path, *, shared: Path | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print(f"usage: {_RECORDED_BY} DIRECTORY", file=sys.stderr)
-        return 2
-    count = record(Path(args[0]))
-    print(f"recorded {count} minted vectors, the demo and the real sandbox vector under {args[0]}")
-    return 0
+    what = "minted vectors, the demo and the real sandbox vector"
+    return recorder_main(record, command=_RECORDED_BY, what=what, argv=argv)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from .merchant import TestMerchant
 from .mint import mint
 from .payload import sample_payload
 from .record import _ISO, _key_entry, _pem
-from .vectors import FORMAT, run_vector
+from .vectors import FORMAT, recorder_main, run_vector
 
 __all__ = [
     "deep_payload",
@@ -262,13 +261,7 @@ def record(directory: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print(f"usage: {_RECORDED_BY} DIRECTORY", file=sys.stderr)
-        return 2
-    count = record(Path(args[0]))
-    print(f"recorded {count} fuzz vectors under {args[0]}")
-    return 0
+    return recorder_main(record, command=_RECORDED_BY, what="fuzz vectors", argv=argv)
 
 
 if __name__ == "__main__":

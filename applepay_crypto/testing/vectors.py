@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,7 @@ from ..signature import TokenVerifier
 from ..token import parse_token
 from ..trust import TrustStore
 
-__all__ = ["FORMAT", "load_vector", "run_vector", "vector_files"]
+__all__ = ["FORMAT", "load_vector", "recorder_main", "run_vector", "vector_files"]
 
 FORMAT = "applepay-crypto-vector/1"
 
@@ -101,3 +103,16 @@ def run_vector(
         "version": result.version,
         "transaction_id": result.transaction_id,
     }
+
+
+def recorder_main(
+    record: Callable[[Path], int], *, command: str, what: str, argv: list[str] | None
+) -> int:
+    """The command line of every recorder: ``COMMAND DIRECTORY``, then one summary line."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print(f"usage: {command} DIRECTORY", file=sys.stderr)
+        return 2
+    count = record(Path(args[0]))
+    print(f"recorded {count} {what} under {args[0]}")
+    return 0

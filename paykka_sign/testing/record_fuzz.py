@@ -20,12 +20,13 @@ import hashlib
 import hmac
 import json
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from applepay_crypto.testing.vectors import recorder_main
 
 from ..errors import PaykkaSignError
 from ..keys import load_public_key, public_key_base64
@@ -212,13 +213,7 @@ def record(directory: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print(f"usage: {_RECORDED_BY} DIRECTORY", file=sys.stderr)
-        return 2
-    count = record(Path(args[0]))
-    print(f"recorded {count} paykka_sign fuzz vectors under {args[0]}")
-    return 0
+    return recorder_main(record, command=_RECORDED_BY, what="paykka_sign fuzz vectors", argv=argv)
 
 
 if __name__ == "__main__":
