@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,3 +54,30 @@ def real_vector_names() -> list[str]:
 def load_real_vector(name: str) -> RealVector:
     path = require_shared(REAL_VECTORS / name)
     return RealVector(name, path, json.loads((path / "meta.json").read_text()))
+
+
+def pans_decrypted_in_threads(
+    decryptor: Any, tokens: list[Any], *, threads: int, now: dt.datetime
+) -> list[str]:
+    """Every token decrypted by one shared ``decryptor`` from ``threads`` threads started
+    together (issue #12, part 6); the PANs in token order. Any thread's error is raised."""
+    results: dict[int, str] = {}
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(threads)
+
+    def work(worker: int) -> None:
+        barrier.wait()
+        try:
+            for i in range(worker, len(tokens), threads):
+                results[i] = decryptor.decrypt(tokens[i], now=now).payment_data.pan
+        except BaseException as exc:  # re-raised in the calling thread
+            errors.append(exc)
+
+    started = [threading.Thread(target=work, args=(w,)) for w in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return [results[i] for i in range(len(tokens))]

@@ -34,7 +34,7 @@ from applepay_crypto.keys import (
 from applepay_crypto.rsa_v1 import OAEP_PADDING
 from applepay_crypto.testing import mint, sample_payload, test_pan
 
-from support import load_real_vector, real_vector_names
+from support import load_real_vector, pans_decrypted_in_threads, real_vector_names
 
 NOW = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.timezone.utc)
 
@@ -262,25 +262,7 @@ def test_threads_share_one_decryptor(authority, ec_merchant, own_holder: bool) -
         mint(sample_payload(pan=pan), recipient=ec_merchant, authority=authority, signing_time=NOW)
         for pan in pans
     ]
-    results: dict[int, str] = {}
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(6)
-
-    def work(worker: int) -> None:
-        barrier.wait()
-        try:
-            for i in range(worker, len(tokens), 6):
-                results[i] = decryptor.decrypt(tokens[i], now=NOW).payment_data.pan
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(w,)) for w in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert [results[i] for i in range(len(tokens))] == pans
+    assert pans_decrypted_in_threads(decryptor, tokens, threads=6, now=NOW) == pans
     if own_holder:
         assert holder.calls == len(tokens) + 1  # + the pair check of from_holder
 

@@ -10,7 +10,6 @@ import datetime as dt
 import os
 import shutil
 import subprocess
-import threading
 from typing import Any
 
 import pytest
@@ -34,7 +33,7 @@ from applepay_crypto.testing import (
     test_pan,
 )
 
-from support import SOFTHSM_PIN, load_real_vector, real_vector_names
+from support import SOFTHSM_PIN, load_real_vector, pans_decrypted_in_threads, real_vector_names
 
 p11lib = pytest.importorskip(
     "pkcs11", reason="python-pkcs11 is not installed (pip install '.[test]' or '.[pkcs11]')"
@@ -238,25 +237,7 @@ def test_threads_share_one_decryptor_with_the_softhsm_key(softhsm, authority, im
         mint(sample_payload(pan=pan), recipient=merchant, authority=authority, signing_time=NOW)
         for pan in pans
     ]
-    results: dict[int, str] = {}
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(8)
-
-    def work(worker: int) -> None:
-        barrier.wait()
-        try:
-            for i in range(worker, len(tokens), 8):
-                results[i] = decryptor.decrypt(tokens[i], now=NOW).payment_data.pan
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert [results[i] for i in range(len(tokens))] == pans
+    assert pans_decrypted_in_threads(decryptor, tokens, threads=8, now=NOW) == pans
     assert token._opened <= 3
 
 
