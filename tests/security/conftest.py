@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from security_support import DecryptSetup
+from surfaces_support import Surfaces
 
 from applepay_crypto.testing import TestAuthority, TestMerchant, mint, sample_payload
 
@@ -101,3 +102,15 @@ def decrypt_setup(authority: TestAuthority, ec_merchant: TestMerchant) -> Decryp
         token=token,
         now=now + dt.timedelta(seconds=5),
     )
+
+
+@pytest.fixture(scope="module")
+def surfaces(
+    authority: TestAuthority,
+    ec_merchant: TestMerchant,
+    rsa_merchant: TestMerchant,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Surfaces:
+    """Every output surface (library, both CLIs), set up once per test module."""
+    directory: Path = tmp_path_factory.mktemp("surfaces")
+    return Surfaces.create(authority, ec_merchant, rsa_merchant.private_key, directory)

@@ -16,29 +16,16 @@ field, and the search can find what it looks for).
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fuzz_support import fuzz_settings
 from hypothesis import given
 from hypothesis import strategies as st
 from surfaces_support import Surfaces, library_outputs
 
 from applepay_crypto.masking import PAYMENT_DATA, REDACTED, each, fields, show
-from applepay_crypto.testing import TestAuthority, TestMerchant, luhn_check_digit, sample_payload
+from applepay_crypto.testing import luhn_check_digit, sample_payload
 from paykka_sign.applepay_requests import mask_request, mask_yabandpay_request
-
-
-@pytest.fixture(scope="module")
-def surfaces(
-    authority: TestAuthority,
-    ec_merchant: TestMerchant,
-    rsa_merchant: TestMerchant,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Surfaces:
-    directory: Path = tmp_path_factory.mktemp("masking")
-    return Surfaces.create(authority, ec_merchant, rsa_merchant.private_key, directory)
 
 
 class Planter:

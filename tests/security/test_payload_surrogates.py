@@ -14,7 +14,6 @@ A surrogate *pair* is a character like any other and is accepted everywhere.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,19 +24,7 @@ from surfaces_support import Surfaces, library_outputs
 
 from applepay_crypto import ApplePayError, MalformedTokenError, PaymentData
 from applepay_crypto.payment_data import MAX_PAYLOAD_DEPTH
-from applepay_crypto.testing import TestAuthority, TestMerchant, emv_payload, sample_payload
-
-
-@pytest.fixture(scope="module")
-def surfaces(
-    authority: TestAuthority,
-    ec_merchant: TestMerchant,
-    rsa_merchant: TestMerchant,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Surfaces:
-    directory: Path = tmp_path_factory.mktemp("surrogates")
-    return Surfaces.create(authority, ec_merchant, rsa_merchant.private_key, directory)
-
+from applepay_crypto.testing import emv_payload, sample_payload
 
 #: JSON values without surrogates: the one planted must be the only one.
 clean_values = json_values.filter(lambda v: "\\ud" not in json.dumps(v))
