@@ -21,11 +21,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import atheris
+import harness
+from harness import text, write_seeds
 
 with atheris.instrument_imports(include=["paykka_sign"]):
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -54,12 +55,8 @@ _V3 = PaykkaV3Verifier(_KEY.public_key(), app_id="A1", clock=lambda: _NOW)
 _YB = YabandPaySigner(_SECRET)
 
 
-def _text(data: bytes) -> str:
-    return data.decode("utf-8", "surrogateescape")
-
-
 def fuzz_v12(data: bytes) -> None:
-    for body in (data, _text(data)):
+    for body in (data, text(data)):
         with contextlib.suppress(PaykkaSignError):
             _V12.verify({"signature": "AAAA", "type": "RSA256"}, body, now=_NOW)
     try:
@@ -75,7 +72,7 @@ def fuzz_v12(data: bytes) -> None:
 def fuzz_v3(data: bytes) -> None:
     head, _, body = data.partition(b"\n\n")
     headers: dict[str, str] = {}
-    for line in _text(head).split("\n"):
+    for line in text(head).split("\n"):
         name, _, value = line.partition(":")
         headers[name] = value
     for given in (headers, {**headers, "x-paykka-sign": "AAAA"}):
@@ -88,7 +85,7 @@ def fuzz_v3(data: bytes) -> None:
 
 
 def fuzz_yabandpay(data: bytes) -> None:
-    for source in (data, _text(data)):
+    for source in (data, text(data)):
         with contextlib.suppress(PaykkaSignError):
             _YB.verify_notification(source)
     try:
@@ -102,7 +99,9 @@ def fuzz_yabandpay(data: bytes) -> None:
         sign = hmac_sha256_hex(_SECRET.encode(), notification_string_to_sign(inner))
     except PaykkaSignError:
         return
-    assert _YB.verify_notification({"sign": sign, "data": inner}) == inner
+    # What was signed comes back: the fields as their text (normalised_fields).
+    signed = normalised_fields({k: v for k, v in inner.items() if k != "sign"})
+    assert _YB.verify_notification({"sign": sign, "data": inner}) == signed
 
 
 def _parse_back(string: str) -> dict[str, str]:
@@ -117,7 +116,7 @@ def fuzz_canonical(data: bytes) -> None:
     try:
         fields: Any = json.loads(data)
     except (ValueError, RecursionError):
-        fields = {_text(data[:8]): _text(data[8:])}
+        fields = {text(data[:8]): text(data[8:])}
     policies: tuple[EmptyValues, ...] = ("keep", "omit")
     for policy in policies:
         try:
@@ -154,23 +153,11 @@ def seed_corpus(directory: Path) -> None:
             b'{"a=b":"c","":""}',
         ],
     }
-    for name, items in seeds.items():
-        target = directory / name
-        target.mkdir(parents=True, exist_ok=True)
-        for index, item in enumerate(items):
-            (target / f"seed-{index:03d}").write_bytes(item)
-        print(f"{target}: {len(items)} seeds")
+    write_seeds(directory, seeds)
 
 
 def main() -> None:
-    if len(sys.argv) >= 3 and sys.argv[1] == "--seed-corpus":
-        seed_corpus(Path(sys.argv[2]))
-        return
-    if len(sys.argv) < 2 or sys.argv[1] not in TARGETS:
-        sys.exit(f"usage: {sys.argv[0]} {{{','.join(TARGETS)}}} [CORPUS] [libFuzzer options]")
-    target = TARGETS[sys.argv.pop(1)]
-    atheris.Setup(sys.argv, target)
-    atheris.Fuzz()
+    harness.main(TARGETS, seed_corpus)
 
 
 if __name__ == "__main__":

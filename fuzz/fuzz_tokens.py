@@ -25,11 +25,12 @@ import base64
 import contextlib
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import atheris
+import harness
+from harness import text, write_seeds
 
 with atheris.instrument_imports(include=["applepay_crypto", "asn1crypto"]):
     from applepay_crypto import ApplePayError, PaymentData, TokenDecryptor, parse_token
@@ -54,12 +55,8 @@ _BATCH = BatchConfig.from_objects(
 )
 
 
-def _text(data: bytes) -> str:
-    return data.decode("utf-8", "surrogateescape")
-
-
 def fuzz_token(data: bytes) -> None:
-    for source in (data, _text(data)):
+    for source in (data, text(data)):
         with contextlib.suppress(ApplePayError):
             parse_token(source)
 
@@ -99,7 +96,7 @@ def fuzz_payment(data: bytes) -> None:
 def fuzz_parsed(data: bytes) -> None:
     """Review (#11): the input as already-parsed JSON of any type, as a framework hands it."""
     try:
-        value = json.loads(_text(data))
+        value = json.loads(text(data))
     except (ValueError, RecursionError):
         return
     for call in (parse_token, _DECRYPTOR.decrypt, _DECRYPTOR.verify):
@@ -163,23 +160,11 @@ def seed_corpus(directory: Path) -> None:
     seeds["payment"].append(_PLAINTEXT)
     seeds["parsed"] += [b"null", b"[]", b"1", b'{"token": null}', *seeds["token"][:8]]
     seeds["batch"] += [b'{"id":1,"token":[]}\n{"token":null}\n' + raw for raw in seeds["token"][:8]]
-    for name, items in seeds.items():
-        target = directory / name
-        target.mkdir(parents=True, exist_ok=True)
-        for index, item in enumerate(dict.fromkeys(items)):
-            (target / f"seed-{index:03d}").write_bytes(item)
-        print(f"{target}: {len(set(items))} seeds")
+    write_seeds(directory, seeds)
 
 
 def main() -> None:
-    if len(sys.argv) >= 3 and sys.argv[1] == "--seed-corpus":
-        seed_corpus(Path(sys.argv[2]))
-        return
-    if len(sys.argv) < 2 or sys.argv[1] not in TARGETS:
-        sys.exit(f"usage: {sys.argv[0]} {{{','.join(TARGETS)}}} [CORPUS] [libFuzzer options]")
-    target = TARGETS[sys.argv.pop(1)]
-    atheris.Setup(sys.argv, target)
-    atheris.Fuzz()
+    harness.main(TARGETS, seed_corpus)
 
 
 if __name__ == "__main__":
