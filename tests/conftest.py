@@ -13,7 +13,7 @@ import pytest
 
 from applepay_crypto.testing import TestAuthority, TestMerchant
 
-from support import APPLE_ROOT_PATH, SOFTHSM_PIN, require_shared
+from support import APPLE_ROOT_PATH, REPO, SOFTHSM_PIN, require_shared
 
 
 @pytest.fixture(scope="session")
@@ -94,3 +94,47 @@ def softhsm_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         os.environ.pop("SOFTHSM2_CONF", None)
     else:
         os.environ["SOFTHSM2_CONF"] = previous
+
+
+# --- the suite never writes into the working tree ---------------------------------------
+# A property test once wrote 74 key files named after generated JSON into tests/paykka_sign/,
+# and they were committed. Every run now compares the untracked files before and after.
+
+
+def _untracked_files() -> set[str] | None:
+    if shutil.which("git") is None:
+        return None
+    result = subprocess.run(
+        ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=all", "-z"],
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return None  # not a git checkout (an sdist, say): nothing to compare
+    entries = result.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return {entry[3:] for entry in entries if entry.startswith("?? ")}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_UNTRACKED_BEFORE] = _untracked_files()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the controller checks
+    before = session.config.stash.get(_UNTRACKED_BEFORE, None)
+    after = _untracked_files()
+    if before is None or after is None:
+        return
+    written = sorted(after - before)
+    if written:
+        shown = ", ".join(repr(name) for name in written[:5])
+        more = f" and {len(written) - 5} more" if len(written) > 5 else ""
+        session.config.get_terminal_writer().line(
+            f"\nthe test run wrote {len(written)} file(s) into the working tree: {shown}{more}",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_UNTRACKED_BEFORE = pytest.StashKey[set[str] | None]()
