@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import GooglePayError
 
-__all__ = ["StrictJsonError", "loads_strict"]
+__all__ = ["DECODER", "StrictJsonError", "loads_strict", "too_deep"]
 
 #: The deepest nesting accepted. Google's documents nest four levels; the decoder would
 #: accept about a thousand and die of RecursionError near its limit.
@@ -34,10 +34,10 @@ def _no_constant(name: str) -> Any:
     raise StrictJsonError(f"JSON has no {name}")
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
 
 
-def _too_deep(text: str) -> bool:
+def too_deep(text: str) -> bool:
     if text.count("[") + text.count("{") <= MAX_DEPTH:
         return False
     depth = 0
@@ -72,10 +72,10 @@ def loads_strict(data: str | bytes, error: type[GooglePayError], what: str) -> A
         text = data
     else:
         raise error(f"{what} must be JSON text (str or bytes), not {type(data).__name__}")
-    if _too_deep(text):
+    if too_deep(text):
         raise error(f"{what} nests deeper than {MAX_DEPTH} levels")
     try:
-        value = _DECODER.decode(text)
+        value = DECODER.decode(text)
     except StrictJsonError as exc:
         raise error(f"{what} is not strict JSON: {exc}") from None
     except (ValueError, RecursionError):
