@@ -21,7 +21,13 @@ from .errors import (
     UnsupportedProtocolVersionError,
 )
 
-__all__ = ["PROTOCOL_VERSIONS", "IntermediateSigningKey", "ParsedToken", "parse_token"]
+__all__ = [
+    "PROTOCOL_VERSIONS",
+    "IntermediateSigningKey",
+    "ParsedToken",
+    "check_protocol_version",
+    "parse_token",
+]
 
 PROTOCOL_VERSIONS = ("ECv1", "ECv2", "ECv2SigningOnly")
 _ECV1_MEMBERS = frozenset({"protocolVersion", "signature", "signedMessage"})
