@@ -303,3 +303,18 @@ def test_load_root_keys_from_a_file(tmp_path: Path) -> None:
         load_root_keys(tmp_path / "absent.json")
     with pytest.raises(GooglePayError):
         load_root_keys(tmp_path)
+
+
+def test_a_key_of_an_unknown_algorithm_is_refused() -> None:
+    """Fuzzing (fuzz_googlepay.py rootkeys): id-ecPublicKey's OID changed to 1.2.832.10045.2.1
+    made cryptography raise UnsupportedAlgorithm out of parse_root_keys."""
+    import base64
+
+    entry = _entry("ECv2", str(NOW_MS + DAY_MS))
+    der = base64.b64decode(entry["keyValue"])
+    assert b"\x2a\x86\x48\xce\x3d\x02\x01" in der
+    entry["keyValue"] = base64.b64encode(
+        der.replace(b"\x2a\x86\x48\xce\x3d\x02\x01", b"\x2a\x86\x40\xce\x3d\x02\x01")
+    ).decode()
+    with pytest.raises(RootKeysError):
+        parse_root_keys(json.dumps({"keys": [entry]}))
