@@ -318,3 +318,16 @@ def test_a_key_of_an_unknown_algorithm_is_refused() -> None:
     ).decode()
     with pytest.raises(RootKeysError):
         parse_root_keys(json.dumps({"keys": [entry]}))
+
+
+def test_threads_share_one_fetch(key_server: KeyServer) -> None:
+    """Many threads meeting a cold cache make one request, and all get the same keys."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    fetcher = RootKeyFetcher(key_server.url, clock=Clock())
+    recipient = Recipient(SEALER.recipient_id, root_keys=fetcher, private_keys=[MERCHANT])
+    tokens = [SEALER.seal(payment_message(), MERCHANT.public_key()) for _ in range(16)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        pans = list(pool.map(lambda t: recipient.unseal(t, now=NOW).pan, tokens))
+    assert pans == ["4111111111111111"] * 16
+    assert key_server.requests == 1
