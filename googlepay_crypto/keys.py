@@ -18,7 +18,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from applepay_crypto.keys import InProcessKeyAgreement, KeyAgreement
+from applepay_crypto.keys import InProcessKeyAgreement, KeyAgreement, warn_if_exposed
 
 from .errors import ConfigurationError
 
@@ -74,11 +74,14 @@ def load_merchant_key(data: str | bytes) -> ec.EllipticCurvePrivateKey:
 
 
 def read_merchant_key(path: str | Path) -> ec.EllipticCurvePrivateKey:
-    """:func:`load_merchant_key` of a file's bytes."""
+    """:func:`load_merchant_key` of a file's bytes; warns
+    (:class:`applepay_crypto.keys.InsecureKeyFileWarning`) when others can read the file."""
     try:
         with Path(path).open("rb") as handle:
             data = handle.read(MAX_KEY_BYTES + 1)
     except (OSError, TypeError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
         raise ConfigurationError(f"cannot read the merchant key file: {reason}") from None
-    return load_merchant_key(data)
+    key = load_merchant_key(data)
+    warn_if_exposed(path)
+    return key
