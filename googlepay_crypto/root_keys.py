@@ -259,6 +259,8 @@ class RootKeyFetcher:
         """The keys: cached while fresh, else fetched."""
         with self._lock:
             now = self.clock()
+            if not isinstance(now, dt.datetime) or now.utcoffset() is None:
+                raise ConfigurationError("the fetcher's clock must give timezone-aware datetimes")
             if self._keys is not None and self._fresh_until is not None and now < self._fresh_until:
                 return self._keys
             try:

@@ -331,3 +331,10 @@ def test_threads_share_one_fetch(key_server: KeyServer) -> None:
         pans = list(pool.map(lambda t: recipient.unseal(t, now=NOW).pan, tokens))
     assert pans == ["4111111111111111"] * 16
     assert key_server.requests == 1
+
+
+def test_a_naive_clock_is_a_configuration_error(key_server: KeyServer) -> None:
+    fetcher = RootKeyFetcher(key_server.url, clock=lambda: dt.datetime(2026, 1, 1))
+    with pytest.raises(ConfigurationError):
+        fetcher.current()
+    assert key_server.requests == 0
