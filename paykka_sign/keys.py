@@ -18,7 +18,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .errors import InvalidKeyError
+from .errors import InvalidKeyError, OutputExistsError
 
 __all__ = [
     "MIN_KEY_SIZE",
@@ -247,7 +247,7 @@ def write_private_key(
     try:
         fd = os.open(target, flags, 0o600)
     except FileExistsError:
-        raise InvalidKeyError(
+        raise OutputExistsError(
             f"{os.fspath(path)!r} exists; refusing to overwrite a private key"
         ) from None
     except OSError as exc:

@@ -17,7 +17,15 @@ from ..merchant.certfiles import (
 )
 from ..merchant.certinfo import CertificateReport, inspect_file
 from ..merchant.certs import describe_key
-from ._common import EXIT_REJECTED, handles_errors, json_option, print_json, table, warn
+from ._common import (
+    EXIT_REJECTED,
+    force_option,
+    handles_errors,
+    json_option,
+    print_json,
+    table,
+    warn,
+)
 from ._keys import KeySource, key_option
 from .params import Timestamp
 
@@ -37,7 +45,6 @@ password_option = click.option(
     default=None,
     help="Password of the .p12 file (or set APPLEPAY_P12_PASSWORD).",
 )
-force_option = click.option("--force", is_flag=True, help="Overwrite files that exist.")
 
 
 def read_password(value: str | None) -> bytes | None:

@@ -14,10 +14,10 @@ from ..merchant.certfiles import read_certificate_file
 from ..merchant.certs import certificate_public_key, describe_key
 from ..merchant.keygen import NewMerchantKey, create_merchant_key
 from ..testing.authority import TestAuthority
-from ._common import handles_errors, json_option, print_json
+from ._common import force_option, handles_errors, json_option, print_json
 from ._keys import KeySource, key_option
 from ._token_keys import new_key_in_token, store_cert_command
-from .certs import force_option, password_option, read_password
+from .certs import password_option, read_password
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 

@@ -11,10 +11,10 @@ from typing import Any
 import click
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, OutputExistsError
 from ..keys import load_certificate
 from ..testing import TestAuthority, mint, sample_payload
-from ._common import handles_errors, print_json
+from ._common import force_option, handles_errors, json_option, print_json
 from .params import Timestamp
 
 _WRAPPERS = ("none", "pkpaymenttoken", "applepay-js", "base64")
@@ -27,18 +27,21 @@ def test_ca() -> None:
 
 @test_ca.command("new")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Replace an authority already in DIRECTORY.")
-@handles_errors
-def new_ca(directory: Path, force: bool) -> None:
+@force_option
+@json_option
+@handles_errors(setup=True)
+def new_ca(directory: Path, force: bool, as_json: bool) -> None:
     """Create a test root, intermediate and signing leaves in DIRECTORY (keys mode 0600)."""
     if (directory / "root.pem").exists() and not force:
-        raise ConfigurationError(
+        raise OutputExistsError(
             f"{directory} already holds a test authority (use --force to replace it)"
         )
     TestAuthority.create().save(directory)
-    click.echo(
-        f"test authority written to {directory}/ (trust it with --root {directory / 'root.pem'})"
-    )
+    root = directory / "root.pem"
+    if as_json:
+        print_json({"directory": str(directory), "root": str(root)})
+    else:
+        click.echo(f"test authority written to {directory}/ (trust it with --root {root})")
 
 
 def _wrap(token: dict[str, Any], wrapper: str) -> Any:
@@ -102,7 +105,8 @@ def _wrap(token: dict[str, Any], wrapper: str) -> Any:
     show_default=True,
     help="Wrap paymentData as a PKPaymentToken, an Apple Pay JS payment, or base64.",
 )
-@handles_errors
+@json_option
+@handles_errors(setup=True)
 def mint_command(
     ca_dir: Path,
     cert: Path,
@@ -113,8 +117,11 @@ def mint_command(
     application_data: str | None,
     transaction_id: str | None,
     wrap: str,
+    as_json: bool,
 ) -> None:
-    """Print a test token (paymentData JSON) for the merchant of --cert, signed by --ca."""
+    """Print a test token (paymentData JSON) for the merchant of --cert, signed by --ca.
+
+    The token is JSON whether or not --json is given; --json makes errors JSON too."""
     certificate = load_certificate(cert)
     if version is None:
         version = "RSA_v1" if isinstance(certificate.public_key(), rsa.RSAPublicKey) else "EC_v1"
