@@ -18,6 +18,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from applepay_crypto.keys.files import warn_if_exposed
+
 from .errors import InvalidKeyError, OutputExistsError
 
 __all__ = [
@@ -169,8 +171,11 @@ def _read(path: str | os.PathLike[str]) -> bytes:
 def read_private_key(
     path: str | os.PathLike[str], *, password: bytes | None = None
 ) -> rsa.RSAPrivateKey:
-    """:func:`load_private_key` on a file's contents."""
-    return load_private_key(_read(path), password=password)
+    """:func:`load_private_key` on a file's contents; warns
+    (:class:`applepay_crypto.InsecureKeyFileWarning`) when other users can read the file."""
+    key = load_private_key(_read(path), password=password)
+    warn_if_exposed(path)
+    return key
 
 
 def read_public_key(path: str | os.PathLike[str]) -> rsa.RSAPublicKey:

@@ -151,6 +151,7 @@ def handles_errors(command: F | None = None, *, setup: bool = False) -> Any:
                     as_json=as_json,
                 )
 
+        wrapper.setup_command = setup  # type: ignore[attr-defined]  # read by the CLI tests
         return wrapper  # type: ignore[return-value]
 
     return decorate(command) if command is not None else decorate

@@ -115,7 +115,7 @@ def new_key_in_token(
 @click.argument("certificate", type=_FILE)
 @password_option
 @json_option
-@handles_errors
+@handles_errors(setup=True)
 def store_cert_command(
     pkcs11: KeySource, certificate: Path, password: str | None, as_json: bool
 ) -> None:

@@ -39,7 +39,7 @@ def keys() -> None:
 @key_option("--key", "key_file", default=None, help="Private key (PEM or DER).")
 @password_option
 @json_option
-@handles_errors
+@handles_errors(setup=True)
 def hash_command(
     cert_file: Path | None, key_file: KeySource | None, password: str | None, as_json: bool
 ) -> None:
@@ -109,7 +109,7 @@ def hash_command(
 )
 @force_option
 @json_option
-@handles_errors
+@handles_errors(setup=True)
 def new_command(
     key_type: str,
     merchant_id: str,

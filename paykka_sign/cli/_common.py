@@ -22,6 +22,7 @@ from applepay_crypto.cli._group import force_option as force_option
 from applepay_crypto.cli._group import print_json as print_json
 from applepay_crypto.cli._group import warn as warn
 from applepay_crypto.cli.params import Timestamp
+from applepay_crypto.keys.files import warn_if_exposed
 
 from ..errors import InvalidKeyError, PaykkaSignError
 
@@ -85,6 +86,7 @@ def read_secret(path: Path | None) -> str:
         except UnicodeDecodeError:
             # review (#11): the decoder's text names a byte of the secret and its position.
             raise InvalidKeyError(f"the secret key file {str(path)!r} is not UTF-8 text") from None
+        warn_if_exposed(path, what="secret key file")  # as applepay-crypto's keys (issue #14)
     else:
         secret = os.environ.get(SECRET_ENV_VAR, "").strip()
         if not secret:
@@ -137,6 +139,7 @@ def handles_errors(command: F | None = None, *, setup: bool = False) -> Any:
                 usage = setup or exc.code in _USAGE_CODES
                 sys.exit(EXIT_USAGE if usage else EXIT_REJECTED)
 
+        wrapper.setup_command = setup  # type: ignore[attr-defined]  # read by the CLI tests
         return wrapper  # type: ignore[return-value]
 
     return decorate(command) if command is not None else decorate
