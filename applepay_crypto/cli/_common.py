@@ -144,6 +144,8 @@ def handles_errors(command: F | None = None, *, setup: bool = False) -> Any:
                 report_error(exc, as_json=as_json, setup=setup)
             except (click.ClickException, click.exceptions.Exit, click.Abort):
                 raise  # click's own usage errors: its message (or JSON), exit 2
+            except BrokenPipeError:
+                raise  # stdout closed early (`| head`): click ends quietly, not a bug
             except Exception as exc:  # review (#11): never a traceback; the type only, as
                 # the text of an unexpected exception may quote token or key bytes
                 report_error(

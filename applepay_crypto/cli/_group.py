@@ -144,6 +144,8 @@ class ToolkitGroup(click.Group):
             raise aborted from None
         except (click.exceptions.Exit, SystemExit, KeyboardInterrupt, EOFError):
             raise
+        except BrokenPipeError:
+            raise  # stdout closed early (`| head`): click ends quietly
         except Exception as exc:  # the CLI's contract: never a traceback
             message = f"unexpected {type(exc).__name__}; please report this as a bug"
             if as_json:

@@ -6,14 +6,19 @@ import base64
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import click
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from .._timetext import utc_text
 from ..errors import ConfigurationError, OutputExistsError
-from ..keys import load_certificate
+from ..keys import load_certificate, merchant_id_from_certificate
+from ..merchant.certfiles import write_public_file
+from ..merchant.certs import IDENTITY_CN_PREFIX, certificate_public_key_hash, common_name
 from ..testing import TestAuthority, mint, sample_payload
+from ..testing.issuing import CERTIFICATE_FILE_NAMES, DEFAULT_DAYS, issue_from_csr, read_csr
 from ._common import force_option, handles_errors, json_option, print_json
 from .params import Timestamp
 
@@ -42,6 +47,87 @@ def new_ca(directory: Path, force: bool, as_json: bool) -> None:
         print_json({"directory": str(directory), "root": str(root)})
     else:
         click.echo(f"test authority written to {directory}/ (trust it with --root {root})")
+
+
+@test_ca.command("sign")
+@click.argument("csr", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--ca",
+    "ca_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Test authority directory (from `test-ca new`).",
+)
+@click.option(
+    "--purpose",
+    type=click.Choice(["processing", "identity"]),
+    default=None,
+    help="Payment processing or merchant identity. Default: processing for an EC key, "
+    "identity for an RSA key.",
+)
+@click.option(
+    "--merchant-id", default=None, help="Merchant identifier. Default: the CSR's common name."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The .cer to write (DER). Default: apple_pay.cer (processing) or merchant_id.cer "
+    "(identity), as Apple's portal names them.",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=DEFAULT_DAYS,
+    show_default=True,
+    help="Validity in days (Apple's certificates: 25 months).",
+)
+@force_option
+@json_option
+@handles_errors(setup=True)
+def sign_csr(
+    csr: Path,
+    ca_dir: Path,
+    purpose: str | None,
+    merchant_id: str | None,
+    out: Path | None,
+    days: int,
+    force: bool,
+    as_json: bool,
+) -> None:
+    """Issue a certificate for CSR as Apple's portal would, signed by the test CA (DER).
+
+    \b
+      applepay-crypto keys new --merchant-id merchant.com.example --out merchant
+      applepay-crypto test-ca sign merchant/merchant.csr --ca ca --out apple_pay.cer
+      applepay-crypto cert convert apple_pay.cer --out merchant/merchant.pem --force
+    """
+    request = read_csr(csr.read_bytes())
+    certificate = issue_from_csr(
+        request,
+        authority=TestAuthority.load(ca_dir),
+        purpose=cast(Literal["processing", "identity"] | None, purpose),
+        merchant_id=merchant_id,
+        days=days,
+    )
+    kind = "identity" if IDENTITY_CN_PREFIX in (common_name(certificate) or "") else "processing"
+    target = out if out is not None else Path(CERTIFICATE_FILE_NAMES[kind])
+    write_public_file(
+        target, certificate.public_bytes(serialization.Encoding.DER), overwrite=force
+    )
+    label = "merchant identity" if kind == "identity" else "payment processing"
+    if as_json:
+        print_json(
+            {
+                "written": str(target),
+                "purpose": kind,
+                "merchant_id": merchant_id_from_certificate(certificate),
+                "public_key_hash": certificate_public_key_hash(certificate),
+                "not_after": utc_text(certificate.not_valid_after_utc),
+            }
+        )
+    else:
+        click.echo(f"wrote {target} ({label} certificate, DER, signed by the test CA in {ca_dir})")
 
 
 def _wrap(token: dict[str, Any], wrapper: str) -> Any:

@@ -127,8 +127,17 @@ FILE_COMMANDS: dict[str, tuple[Argv, bool | str]] = {
         True,
     ),
     "decrypt-batch": (
-        lambda s, f: ["decrypt-batch", str(f), *_keys(s), "--root", str(s.root), "--at", AT],
-        False,
+        lambda s, f: [
+            "decrypt-batch",
+            str(f),
+            *_keys(s),
+            "--root",
+            str(s.root),
+            "--at",
+            AT,
+            "--json",
+        ],
+        True,
     ),
     "verify": (lambda s, f: ["verify", str(f), "--root", str(s.root), "--at", AT, "--json"], True),
     "inspect": (lambda s, f: ["inspect", str(f), "--json"], True),
@@ -166,7 +175,21 @@ FILE_COMMANDS: dict[str, tuple[Argv, bool | str]] = {
         lambda s, f: ["mint", "--ca", str(s.ca), "--cert", str(s.cert), "--payload", str(f)],
         "minted",
     ),
-    "mint cert": (lambda s, f: ["mint", "--ca", str(s.ca), "--cert", str(f)], False),
+    "mint cert": (lambda s, f: ["mint", "--ca", str(s.ca), "--cert", str(f), "--json"], True),
+    # Issue #14: a hostile CSR is refused before anything is written.
+    "test-ca sign": (
+        lambda s, f: [
+            "test-ca",
+            "sign",
+            str(f),
+            "--ca",
+            str(s.ca),
+            "--out",
+            str(s.base / "issued.cer"),
+            "--json",
+        ],
+        True,
+    ),
     "cert inspect": (lambda s, f: ["cert", "inspect", str(f), "--json"], True),
     "cert inspect key": (
         lambda s, f: ["cert", "inspect", str(s.cert), "--key", str(f), "--json"],
@@ -380,8 +403,15 @@ def _check(result: Any, as_json: bool | str) -> None:
 def test_hostile_files(setup: Setup, name: str, content: bytes) -> None:
     argv, as_json = FILE_COMMANDS[name]
     result = CliRunner().invoke(main, argv(setup, setup.hostile_file(content)))
-    if name == "decrypt-batch":  # each line is answered: exit 1 (rejected) or 0 (blank)
-        assert result.exit_code in (0, 1) and "Traceback" not in result.output, result.output
+    if name == "decrypt-batch":  # each line is answered, a blank one too: exit 1 (rejected)
+        pieces = content.split(b"\n")
+        expected = len(pieces) - (content.endswith(b"\n") or not content)
+        assert result.exit_code == (1 if expected else 0), result.output
+        assert "Traceback" not in result.output
+        lines = result.stdout.split("\n")[:-1]  # JSON Lines: no \n inside a line
+        assert len(lines) == expected
+        for number, line in enumerate(lines, start=1):
+            assert json.loads(line)["line"] == number
         return
     _check(result, as_json)
 
