@@ -271,14 +271,35 @@ TEXT_COMMANDS: dict[str, tuple[TextArgv, bool | str]] = {
         True,
     ),
     "mint transaction-id": (
-        lambda s, t: ["mint", "--ca", str(s.ca), "--cert", str(s.cert), "--transaction-id", t],
-        False,
+        lambda s, t: [
+            "mint",
+            "--ca",
+            str(s.ca),
+            "--cert",
+            str(s.cert),
+            "--transaction-id",
+            t,
+            "--json",
+        ],
+        True,
     ),
     "mint application-data": (
-        lambda s, t: ["mint", "--ca", str(s.ca), "--cert", str(s.cert), "--application-data", t],
-        False,
+        lambda s, t: [
+            "mint",
+            "--ca",
+            str(s.ca),
+            "--cert",
+            str(s.cert),
+            "--application-data",
+            t,
+            "--json",
+        ],
+        True,
     ),
-    "mint merchant-id": (lambda s, t: ["mint", "--ca", str(s.ca), "--merchant-id", t], False),
+    "mint merchant-id": (
+        lambda s, t: ["mint", "--ca", str(s.ca), "--merchant-id", t, "--json"],
+        True,
+    ),
     "keys hash pkcs11-uri": (
         lambda s, t: ["keys", "hash", "--key", "pkcs11:token=" + t, "--json"],
         True,
@@ -392,9 +413,10 @@ def _check(result: Any, as_json: bool | str) -> None:
     if as_json == "report":  # doctor: its diagnosis, which says the token is not ok
         document = json.loads(result.stdout)
         assert set(document) == {"error"} or document["ok"] is False, document
-    elif as_json and (result.exit_code == 1 or result.stdout.strip()):
+    elif as_json:  # issue #14: with --json, exit 1 or 2, one JSON error object on stdout
         document = json.loads(result.stdout)
         assert set(document) == {"error"} and document["error"]["code"], document
+        assert set(document["error"]) == {"code", "message"}
 
 
 @pytest.mark.parametrize("name", sorted(FILE_COMMANDS))
