@@ -485,3 +485,14 @@ def test_warn_days_for_a_cron_job(world: World, warn_days: int | None, code: int
     )
     assert expired.exit_code == 1
 
+
+
+def test_an_option_file_that_is_not_json_is_a_setup_error(world: World) -> None:
+    """`applepay-request --extra` is an option's file, like `verify --headers-file`: exit 2."""
+    extra = world.base / "extra.json"
+    extra.write_text("[1, 2]")
+    cli, argv = KEY_READERS[("paykka-sign applepay-request", "secret_key_file")](world, world.secret)
+    result = invoke(cli, [*argv, "--extra", str(extra), "--json"])
+    assert result.exit_code == 2, result.output
+    error = json.loads(result.stdout)["error"]
+    assert error == {"code": "usage_error", "message": "the --extra file is not a JSON object"}
