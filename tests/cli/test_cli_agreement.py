@@ -496,3 +496,13 @@ def test_an_option_file_that_is_not_json_is_a_setup_error(world: World) -> None:
     assert result.exit_code == 2, result.output
     error = json.loads(result.stdout)["error"]
     assert error == {"code": "usage_error", "message": "the --extra file is not a JSON object"}
+
+
+def test_trust_show_uses_the_one_time_format(
+    apple_root_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("APPLEPAY_ROOT_CA", str(apple_root_path))
+    document = json.loads(invoke("applepay-crypto", ["trust", "show", "--json"]).stdout)
+    assert document["not_after"] == "2039-04-30T18:19:06Z"  # was 2039-04-30T18:19:06+00:00
+    text = invoke("applepay-crypto", ["trust", "show"]).stdout
+    assert "not_after 2039-04-30T18:19:06Z" in text

@@ -200,3 +200,25 @@ def test_the_issues_examples(files: dict[str, Path]) -> None:
     for cli, argv in cases:
         error = _one_json_error(invoke(cli, argv))
         assert error["code"] == "usage_error"
+
+
+def test_an_unexpected_exception_is_internal_error(
+    files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The top group catches what no command expected (here a bug in paykka-sign sign):
+    `internal_error`, exit 2, the exception's type named, its text (card data?) never."""
+    import paykka_sign.cli.paykka as paykka_cli
+
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("4111111111111111")
+
+    monkeypatch.setattr(paykka_cli, "read_private_key", broken)
+    argv = ["sign", "--key", str(files["key"]), "--body", str(files["body"])]
+    error = _one_json_error(invoke("paykka-sign", [*argv, "--json"]))
+    assert error == {
+        "code": "internal_error",
+        "message": "unexpected RuntimeError; please report this as a bug",
+    }
+    text = invoke("paykka-sign", argv)
+    assert text.exit_code == 2 and "4111111111111111" not in text.output
+    assert "error [internal_error]: unexpected RuntimeError" in text.stderr
