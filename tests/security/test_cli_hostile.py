@@ -172,7 +172,16 @@ FILE_COMMANDS: dict[str, tuple[Argv, bool | str]] = {
         True,
     ),
     "mint": (
-        lambda s, f: ["mint", "--ca", str(s.ca), "--cert", str(s.cert), "--payload", str(f)],
+        lambda s, f: [
+            "mint",
+            "--ca",
+            str(s.ca),
+            "--cert",
+            str(s.cert),
+            "--payload",
+            str(f),
+            "--json",
+        ],
         "minted",
     ),
     "mint cert": (lambda s, f: ["mint", "--ca", str(s.ca), "--cert", str(f), "--json"], True),
@@ -405,6 +414,8 @@ def _check(result: Any, as_json: bool | str) -> None:
     if as_json == "minted":  # mint signs any JSON payload it is given: that is its job
         assert result.exit_code in (0, 2), result.output[-400:]
         assert "Traceback" not in result.output and isinstance(result.exception, SystemExit | None)
+        document = json.loads(result.stdout)  # the token, or (issue #14) the error as JSON
+        assert result.exit_code == 0 or set(document) == {"error"}, document
         return
     assert "internal_error" not in result.output and "report this as a bug" not in result.output
     assert result.exit_code in (1, 2), (result.exit_code, result.output[-400:])
