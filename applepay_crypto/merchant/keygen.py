@@ -115,7 +115,8 @@ def create_merchant_key(
     paths = planned_paths(target, purpose)
     existing = [str(p) for p in paths.values() if p.exists()]
     if existing and not overwrite:
-        raise OutputExistsError(f"{', '.join(existing)} exists; refusing to overwrite it")
+        verb = "exists" if len(existing) == 1 else "exist"
+        raise OutputExistsError(f"{', '.join(existing)} {verb}; refusing to overwrite")
     target.mkdir(parents=True, exist_ok=True)
     key = new_private_key(key_type)
     csr = certificate_signing_request(
