@@ -157,6 +157,8 @@ def sign(
 
     Send the body file exactly as signed, e.g. curl --data-binary @body.json.
     """
+    if as_json and output == "curl":  # issue #14: --json means JSON, always
+        raise click.UsageError("--format curl prints curl -H lines, not JSON: drop one of them")
     if api == "v3" and (app_id is None or path is None):
         raise click.UsageError("--api v3 needs --app-id and --path")
     private_key = read_private_key(key)

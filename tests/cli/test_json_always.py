@@ -222,3 +222,10 @@ def test_an_unexpected_exception_is_internal_error(
     text = invoke("paykka-sign", argv)
     assert text.exit_code == 2 and "4111111111111111" not in text.output
     assert "error [internal_error]: unexpected RuntimeError" in text.stderr
+
+
+def test_json_and_a_text_format_exclude_each_other(files: dict[str, Path]) -> None:
+    argv = ["sign", "--key", str(files["key"]), "--body", str(files["body"]), "--format", "curl"]
+    error = _one_json_error(invoke("paykka-sign", [*argv, "--json"]))
+    assert error["code"] == "usage_error" and "--format curl" in error["message"]
+    assert invoke("paykka-sign", argv).stdout.startswith("-H ")
