@@ -27,7 +27,7 @@ _WRAPPERS = ("none", "pkpaymenttoken", "applepay-js", "base64")
 
 @click.group("test-ca")
 def test_ca() -> None:
-    """A test authority shaped like Apple's, for minting test tokens."""
+    """A test authority shaped like Apple's: mints test tokens, issues certificates from CSRs."""
 
 
 @test_ca.command("new")
