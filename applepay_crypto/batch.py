@@ -1,10 +1,12 @@
 """Streaming batch decryption: JSON Lines in, JSON Lines out, same order, flat memory.
 
 Each input line is a token in any accepted shape, or ``{"id": ..., "token": <token>}``.
-Each output line is the ``decrypt --json`` object, or ``{"error": {"code", "message"}}``,
-with the ``id`` copied when one was given (a string of up to 256 characters or a finite
-number; a line with another id is refused, without one). Whatever a line holds, it gets
-exactly one result, in order: nothing in a line can stop the batch or a worker. Lines are
+Each output line is the ``decrypt --json`` object, or ``{"line": N, "error": {"code",
+"message"}}`` (N counts input lines from 1), with the ``id`` copied when one was given (a
+string of up to 256 characters or a finite number; a line with another id is refused,
+without one). Whatever a line holds, a blank one too, it gets exactly one result, in
+order, so output line N answers input line N (issue #14): nothing in a line can stop the
+batch or a worker. Lines are
 read in chunks; with several worker processes, at most a few chunks per worker are in
 flight, so memory stays flat whatever the input size.
 """
@@ -186,19 +188,23 @@ def _skip_line(stream: IO[bytes], block_size: int) -> bytes:
             return chunk[newline + 1 :]
 
 
-def _error_line(error: ApplePayError, line_id: Any) -> dict[str, Any]:
-    document: dict[str, Any] = {"error": error.to_dict()}
+def _error_line(error: ApplePayError, line_id: Any, number: int) -> dict[str, Any]:
+    document: dict[str, Any] = {"line": number, "error": error.to_dict()}
     return {"id": line_id, **document} if line_id is not None else document
 
 
 Outcome = tuple[bytes, str | None]  # (output line, error code or None)
 
 
-def _decrypt_line(decryptor: TokenDecryptor, line: bytes, config: BatchConfig) -> Outcome:
-    """One line's output and error code. Review (#11): whatever the line holds, it gets its
-    own result; nothing it contains can end the batch or the worker."""
+def _decrypt_line(
+    decryptor: TokenDecryptor, line: bytes, config: BatchConfig, number: int
+) -> Outcome:
+    """Line ``number``'s output and error code. Review (#11): whatever the line holds, it
+    gets its own result; nothing it contains can end the batch or the worker."""
     line_id = None
     try:
+        if not line.strip():
+            raise MalformedTokenError("the line is blank: no token")
         if line == _TOO_LONG or len(line) > MAX_LINE_BYTES:
             raise MalformedTokenError(f"line is longer than {MAX_LINE_BYTES} bytes")
         token: Any = line
@@ -211,10 +217,10 @@ def _decrypt_line(decryptor: TokenDecryptor, line: bytes, config: BatchConfig) -
         output = {"id": line_id, **result} if line_id is not None else result
         return _dumps(output), None
     except ApplePayError as exc:
-        return _dumps(_error_line(exc, line_id)), exc.code
+        return _dumps(_error_line(exc, line_id, number)), exc.code
     except Exception as exc:  # a bug: the line's own result names its type, never its text
         error = InternalError(f"this line met a bug ({type(exc).__name__}); please report it")
-        return _dumps(_error_line(error, line_id)), error.code
+        return _dumps(_error_line(error, line_id, number)), error.code
 
 
 def _line_document(line: bytes) -> Any:
@@ -253,17 +259,31 @@ def _dumps(document: dict[str, Any]) -> bytes:
     return json.dumps(document, separators=(",", ":")).encode() + b"\n"
 
 
+def _block_lines(block: bytes) -> list[bytes]:
+    """The lines of a block; a final newline ends the last line, it does not start one."""
+    lines = block.split(b"\n")
+    return lines[:-1] if block.endswith(b"\n") else lines
+
+
 def _decrypt_block(
-    decryptor: TokenDecryptor, block: bytes, config: BatchConfig
+    decryptor: TokenDecryptor, block: bytes, config: BatchConfig, first_line: int = 1
 ) -> tuple[bytes, list[str | None]]:
-    """The output lines of one block, joined, and each line's error code (or ``None``)."""
+    """The output lines of one block, joined, and each line's error code (or ``None``):
+    one per line, blank ones too; ``first_line`` is the number of the block's first line."""
     outputs, codes = [], []
-    for line in block.split(b"\n"):
-        if line.strip():
-            output, code = _decrypt_line(decryptor, line, config)
-            outputs.append(output)
-            codes.append(code)
+    for offset, line in enumerate(_block_lines(block) if block else []):
+        output, code = _decrypt_line(decryptor, line, config, first_line + offset)
+        outputs.append(output)
+        codes.append(code)
     return b"".join(outputs), codes
+
+
+def _numbered(blocks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
+    """Each block with the number of its first line (from 1)."""
+    first_line = 1
+    for block in blocks:
+        yield first_line, block
+        first_line += len(_block_lines(block)) if block else 0
 
 
 def decrypt_blocks(
@@ -273,11 +293,11 @@ def decrypt_blocks(
     ``workers > 1`` decrypts in that many processes."""
     if workers <= 1:
         decryptor = config.decryptor()
-        for block in blocks:
-            yield _decrypt_block(decryptor, block, config)
+        for first_line, block in _numbered(blocks):
+            yield _decrypt_block(decryptor, block, config, first_line)
         return
     with _Workers(config, workers) as pool:
-        yield from pool.decrypt(blocks)
+        yield from pool.decrypt(_numbered(blocks))
 
 
 def _worker_main(connection: Connection, config: BatchConfig) -> None:
@@ -285,8 +305,9 @@ def _worker_main(connection: Connection, config: BatchConfig) -> None:
     parent sends an empty block or goes away."""
     try:
         decryptor = config.decryptor()
-        while block := connection.recv_bytes():
-            connection.send(("ok", *_decrypt_block(decryptor, block, config)))
+        while message := connection.recv_bytes():
+            first_line, block = int.from_bytes(message[:8], "big"), message[8:]
+            connection.send(("ok", *_decrypt_block(decryptor, block, config, first_line)))
     except (EOFError, BrokenPipeError, KeyboardInterrupt):
         pass
     except ApplePayError as exc:  # configuration that fails in the worker (a replay guard)
@@ -346,7 +367,9 @@ class _Workers:
                 process.terminate()
                 process.join()
 
-    def decrypt(self, blocks: Iterable[bytes]) -> Iterator[tuple[bytes, list[str | None]]]:
+    def decrypt(
+        self, blocks: Iterable[tuple[int, bytes]]
+    ) -> Iterator[tuple[bytes, list[str | None]]]:
         source = iter(blocks)
         idle = list(self._connections)
         busy: dict[Connection, int] = {}  # worker -> the sequence number it is decrypting
@@ -355,16 +378,18 @@ class _Workers:
         exhausted = False
         while True:
             while idle and not exhausted and sent - emitted < self._window:
-                block = next(source, None)
-                if block is None:
+                numbered = next(source, None)
+                if numbered is None:
                     exhausted = True
                     break
+                first_line, block = numbered
                 if not block:  # nothing to decrypt (and b"" tells a worker to stop)
                     done[sent] = (b"", [])
                     sent += 1
                     continue
                 connection = idle.pop()
-                _send(connection, block)
+                # The block's first line number travels with it, for the error lines.
+                _send(connection, first_line.to_bytes(8, "big") + block)
                 busy[connection] = sent
                 sent += 1
             while emitted in done:
@@ -409,18 +434,21 @@ def run_batch(
     progress: Callable[[BatchStats], None] | None = None,
     progress_every: int = 10_000,
 ) -> BatchStats:
-    """Decrypt every line of ``source`` into ``sink``; returns counts (no card data)."""
+    """Decrypt every line of ``source`` into ``sink``; returns counts (no card data).
+
+    ``progress`` is called with the counts after exactly every ``progress_every`` lines
+    (at lines N, 2N, 3N...), once a block holding that line is written."""
+    if not isinstance(progress_every, int) or progress_every < 1:
+        raise ConfigurationError("progress_every must be a whole number of lines, 1 or more")
     stats = BatchStats()
-    reported = 0
     for block, codes in decrypt_blocks(read_blocks(source), config, workers=workers):
         sink.write(block)
-        stats.lines += len(codes)
         for code in codes:
+            stats.lines += 1
             if code is None:
                 stats.decrypted += 1
             else:
                 stats.errors[code] = stats.errors.get(code, 0) + 1
-        if progress is not None and stats.lines - reported >= progress_every:
-            reported = stats.lines
-            progress(stats)
+            if progress is not None and stats.lines % progress_every == 0:
+                progress(stats)
     return stats

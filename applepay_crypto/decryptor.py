@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from . import ec_v1, rsa_v1
 from ._frozen import build
+from ._timetext import utc_text_or_none
 from .errors import (
     ConfigurationError,
     DecryptionFailedError,
@@ -96,7 +97,7 @@ class DecryptedToken:
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+    return utc_text_or_none(moment)
 
 
 class TokenDecryptor:

@@ -6,6 +6,7 @@ from typing import Any
 
 from cryptography import x509
 
+from ._timetext import utc_text
 from .signature import (
     environment_of,
     parse_signed_data,
@@ -29,7 +30,7 @@ def describe_certificate(cert: x509.Certificate) -> dict[str, Any]:
 
 
 def _iso(moment: Any) -> str:
-    return str(moment.isoformat().replace("+00:00", "Z"))
+    return utc_text(moment)
 
 
 def describe_token(token: PaymentToken) -> dict[str, Any]:

@@ -26,6 +26,7 @@ __all__ = [
     "KeyNotFoundError",
     "KeyOperationError",
     "MalformedTokenError",
+    "OutputExistsError",
     "ReplayedTransactionError",
     "SignatureInvalidError",
     "SigningTimeOutOfWindowError",
@@ -123,6 +124,13 @@ class ConfigurationError(ApplePayError):
     """Keys, certificates or options given to the library are unusable or inconsistent."""
 
     code = "invalid_configuration"
+
+
+class OutputExistsError(ConfigurationError):
+    """A file to write exists and overwriting was not asked for (issue #14: its own code,
+    ``file_exists``, in both packages; the CLIs name ``--force``)."""
+
+    code = "file_exists"
 
 
 class InternalError(ApplePayError):

@@ -41,6 +41,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from ._timetext import utc_text
 from .errors import ApplePayError, ConfigurationError, ReplayedTransactionError
 from .signature import DEFAULT_MAX_AGE, utc_now
 
@@ -112,9 +113,9 @@ def replay_expiry(
     # Refused from the instant the entry would expire: expiry never reopens a window.
     if abs(now - signing_time) >= reach:
         raise ReplayedTransactionError(
-            f"transactionId {transaction_id[:80]} was signed at {signing_time.isoformat()}, "
+            f"transactionId {transaction_id[:80]} was signed at {utc_text(signing_time)}, "
             f"outside this replay guard's window ({reach.total_seconds():g} s around "
-            f"{now.isoformat()}): it cannot be recorded, so it is refused as a possible replay. "
+            f"{utc_text(now)}): it cannot be recorded, so it is refused as a possible replay. "
             "Was 'now' overridden (decrypt(now=...)) without giving the guard the same clock?"
         )
     return signing_time + reach

@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ObjectIdentifier
 
 from ._frozen import build
+from ._timetext import utc_text
 from .cms import LayoutCache, SignedData, parse_signed_data, warm_up
 from .errors import CertificateInvalidError, SignatureInvalidError, SigningTimeOutOfWindowError
 from .token import PaymentToken
@@ -79,7 +80,7 @@ class VerifiedSignature:
 
     def __repr__(self) -> str:
         return (
-            f"VerifiedSignature(signing_time={self.signing_time.isoformat()!r}, "
+            f"VerifiedSignature(signing_time={utc_text(self.signing_time)!r}, "
             f"environment={self.environment!r})"
         )
 
@@ -263,7 +264,7 @@ def check_signing_time(signing_time: dt.datetime, now: dt.datetime, max_age: dt.
 
 
 def _utc_text(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_text(moment)
 
 
 def _human(delta: dt.timedelta) -> str:

@@ -26,6 +26,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import verification
 
+from ._timetext import utc_text
 from .errors import (
     CertificateInvalidError,
     ConfigurationError,
@@ -186,8 +187,8 @@ def check_valid_at(cert: x509.Certificate, when: dt.datetime, *, role: str) -> N
     if not cert.not_valid_before_utc <= when <= cert.not_valid_after_utc:
         raise CertificateInvalidError(
             f"the {role} certificate ({_describe(cert)}) was not valid at signing time "
-            f"{when.isoformat()}: valid from {cert.not_valid_before_utc.isoformat()} "
-            f"to {cert.not_valid_after_utc.isoformat()}",
+            f"{utc_text(when)}: valid from {utc_text(cert.not_valid_before_utc)} "
+            f"to {utc_text(cert.not_valid_after_utc)}",
             step="1.c chain",
         )
 
@@ -305,7 +306,7 @@ class TrustStore:
                     step="1.b root",
                 ) from None
             raise CertificateInvalidError(
-                f"the certificate chain is not valid at signing time {at.isoformat()}: {exc}",
+                f"the certificate chain is not valid at signing time {utc_text(at)}: {exc}",
                 step="1.c chain",
             ) from None
         chain = tuple(verified.chain)

@@ -18,6 +18,7 @@ __all__ = [
     "InvalidKeyError",
     "MalformedBodyError",
     "MissingFieldError",
+    "OutputExistsError",
     "PaykkaSignError",
     "RecipientMismatchError",
     "ReplayedNonceError",
@@ -46,6 +47,13 @@ class InvalidKeyError(PaykkaSignError):
     """A key or secret is unreadable, of the wrong kind (private/public, not RSA) or too small."""
 
     code = "invalid_key"
+
+
+class OutputExistsError(PaykkaSignError):
+    """A file to write (a private key) exists and overwriting was not asked for: the same
+    code, ``file_exists``, as ``applepay_crypto.OutputExistsError`` (issue #14)."""
+
+    code = "file_exists"
 
 
 class InvalidArgumentError(PaykkaSignError):

@@ -18,7 +18,9 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from .errors import InvalidKeyError
+from applepay_crypto.keys.files import warn_if_exposed
+
+from .errors import InvalidKeyError, OutputExistsError
 
 __all__ = [
     "MIN_KEY_SIZE",
@@ -169,8 +171,11 @@ def _read(path: str | os.PathLike[str]) -> bytes:
 def read_private_key(
     path: str | os.PathLike[str], *, password: bytes | None = None
 ) -> rsa.RSAPrivateKey:
-    """:func:`load_private_key` on a file's contents."""
-    return load_private_key(_read(path), password=password)
+    """:func:`load_private_key` on a file's contents; warns
+    (:class:`applepay_crypto.InsecureKeyFileWarning`) when other users can read the file."""
+    key = load_private_key(_read(path), password=password)
+    warn_if_exposed(path)
+    return key
 
 
 def read_public_key(path: str | os.PathLike[str]) -> rsa.RSAPublicKey:
@@ -247,7 +252,7 @@ def write_private_key(
     try:
         fd = os.open(target, flags, 0o600)
     except FileExistsError:
-        raise InvalidKeyError(
+        raise OutputExistsError(
             f"{os.fspath(path)!r} exists; refusing to overwrite a private key"
         ) from None
     except OSError as exc:

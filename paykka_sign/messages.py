@@ -42,8 +42,31 @@ class SignedRequest:
 
     headers: Mapping[str, str]
     body: bytes
-    #: The bytes the signature covers, for debugging a PSP's "signature error".
+    #: The bytes the signature covers, for debugging a PSP's "signature error". They hold
+    #: the body, so the card number and cryptogram of a merchant-decryption payment: never
+    #: log them; log :attr:`masked_string_to_sign`.
     string_to_sign: bytes
+
+    @property
+    def masked_string_to_sign(self) -> bytes:
+        """:attr:`string_to_sign` with its body masked as
+        :func:`paykka_sign.mask_request` masks it (by allow-list: the card number masked,
+        the cryptogram and every field not known to be safe redacted): safe to log, and
+        what the headers sign is still visible (issue #14). A body that is not a JSON
+        object is shown by its length only."""
+        from .applepay_requests import mask_request  # it builds on this module
+
+        signed, body = self.string_to_sign, self.body
+        if not body or not signed.endswith(body):  # v3 with no body ends in " "
+            return signed if not body else b"<string to sign withheld>"
+        prefix = signed[: len(signed) - len(body)]
+        try:
+            document = json.loads(body)
+        except (ValueError, RecursionError):
+            document = None
+        if not isinstance(document, dict):
+            return prefix + f"<{len(body)} bytes, not a JSON object>".encode()
+        return prefix + dump_json(mask_request(document))
 
     def __repr__(self) -> str:
         # The body may hold card data (merchant decryption); show its size only.

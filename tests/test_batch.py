@@ -52,12 +52,14 @@ def test_results_in_order_with_ids_and_errors(authority, ec_merchant, rsa_mercha
     body = [text for text, _, _ in lines]
     body.insert(5, "not a token")
     body.insert(9, json.dumps({"id": 99, "token": {"version": "EC_v9"}}))
-    body.insert(11, "")  # blank lines are skipped
+    body.insert(11, "")  # issue #14: a blank line gets its result too, in its place
     stats, outputs = run(("\n".join(body) + "\n").encode(), config(authority, ec_merchant, rsa_merchant, reveal=True))
-    assert stats.lines == len(lines) + 2 and stats.decrypted == len(lines)
-    assert stats.errors == {"malformed_token": 1, "unsupported_version": 1}
-    assert outputs[5] == {"error": {"code": "malformed_token", "message": outputs[5]["error"]["message"]}}
-    assert outputs[9]["id"] == 99 and outputs[9]["error"]["code"] == "unsupported_version"
+    assert len(outputs) == len(body)
+    assert stats.lines == len(lines) + 3 and stats.decrypted == len(lines)
+    assert stats.errors == {"malformed_token": 2, "unsupported_version": 1}
+    assert outputs[5] == {"line": 6, "error": {"code": "malformed_token", "message": outputs[5]["error"]["message"]}}
+    assert outputs[9]["id"] == 99 and outputs[9]["line"] == 10 and outputs[9]["error"]["code"] == "unsupported_version"
+    assert outputs[11] == {"line": 12, "error": {"code": "malformed_token", "message": "the line is blank: no token"}}
     decrypted = [o for o in outputs if "error" not in o]
     for (_, payload, line_id), output in zip(lines, decrypted, strict=True):
         assert output["payment_data"] == payload
@@ -205,7 +207,7 @@ def test_a_worker_gone_before_its_first_block_still_reports_why(authority, ec_me
         for process in pool._processes:
             process.join()  # both reported and exited: sending to them now breaks the pipe
         with pytest.raises(ReplayGuardUnavailableError, match="refused the connection"):
-            list(pool.decrypt([block] * 4))
+            list(pool.decrypt([(1, block)] * 4))
     assert not multiprocessing.active_children()
 
 

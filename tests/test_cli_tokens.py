@@ -303,5 +303,5 @@ def test_trust_install_and_show(apple_root_path, authority, tmp_path) -> None:
     fake = tmp_path / "fake.cer"
     fake.write_bytes(authority.root.certificate.public_bytes(Encoding.DER))
     result = run("trust", "install", "--from", fake, "--to", tmp_path / "x.cer", "--json")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # issue #14: a wrong file to install is a setup error
     assert json.loads(result.stdout)["error"]["code"] == "untrusted_root"

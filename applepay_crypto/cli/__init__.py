@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
-import warnings
-from typing import Any
-
 import click
 
 from .. import __version__
-from ._common import warn
+from ._group import ToolkitGroup
 from .batch import decrypt_batch
 from .bench import bench
 from .certs import cert
@@ -24,31 +19,14 @@ from .trust import trust
 __all__ = ["main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ToolkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="applepay-crypto")
 def main() -> None:
     """Verify and decrypt Apple Pay payment tokens (EC_v1, RSA_v1).
 
-    Exit status: 0 success, 1 token rejected, 2 usage or setup error.
+    Exit status: 0 success, 1 token rejected, 2 usage or setup error. With --json anywhere
+    on the command line, every error (usage errors too) is one JSON object on stdout.
     """
-    # Library warnings (a private key file others can read) as one plain line on stderr.
-    warnings.showwarning = _show_warning
-    _printable_streams()
-
-
-def _printable_streams() -> None:
-    """Review (#11): text from a token, a decrypted payload or a file may hold a lone
-    surrogate; printed, it must come out as a ``\\udXXX`` escape, not end the command
-    with a UnicodeEncodeError. Every echo of every command goes through these streams."""
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            with contextlib.suppress(ValueError, OSError):  # a closed or odd stream
-                reconfigure(errors="backslashreplace")
-
-
-def _show_warning(message: Warning | str, *_: Any, **__: Any) -> None:
-    warn(str(message))
 
 
 main.add_command(decrypt)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import click
 
 from ..errors import ApplePayError, ConfigurationError, InternalError
 from ..keys import load_certificate
 from ..trust import TrustStore, is_apple_root
+from ._group import error_document, json_requested
+from ._group import force_option as force_option
+from ._group import print_json as print_json
+from ._group import warn as warn
 from ._keys import key_option
 from .params import Duration, Timestamp
 
@@ -24,6 +27,7 @@ EXIT_REJECTED = 1
 EXIT_USAGE = 2
 _USAGE_CODES = {
     "invalid_configuration",
+    "file_exists",
     "trust_root_missing",
     "session_host_not_allowed",
     "replay_guard_unavailable",  # an outage, not a verdict on the token
@@ -114,44 +118,55 @@ def trust_store(root: Path | None) -> TrustStore:
     return TrustStore.for_test_roots([cert])
 
 
-def warn(message: str) -> None:
-    click.secho(f"warning: {message}", fg="yellow", err=True)
+@overload
+def handles_errors(command: F, *, setup: bool = False) -> F: ...
 
 
-def print_json(document: Any) -> None:
-    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+@overload
+def handles_errors(command: None = None, *, setup: bool = False) -> Callable[[F], F]: ...
 
 
-def handles_errors(command: F) -> F:
+def handles_errors(command: F | None = None, *, setup: bool = False) -> Any:
     """Turn the library's errors into the CLI's contract: a message or a JSON error object,
-    exit 1 when the token is rejected and 2 when the setup is wrong."""
+    exit 1 when the token is rejected and 2 when the setup is wrong.
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            check_option_text(kwargs)
-            return command(*args, **kwargs)
-        except ApplePayError as exc:
-            report_error(exc, as_json=bool(kwargs.get("as_json")))
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise  # click's own usage errors: its message, exit 2
-        except Exception as exc:  # review (#11): never a traceback; the type only, as the
-            # text of an unexpected exception may quote token or key bytes
-            report_error(
-                InternalError(f"unexpected {type(exc).__name__}; please report this as a bug"),
-                as_json=bool(kwargs.get("as_json")),
-            )
+    ``@handles_errors(setup=True)`` marks a command that judges no token (it installs,
+    writes or converts files): whatever refuses it is a setup error, exit 2 (issue #14)."""
 
-    return wrapper  # type: ignore[return-value]
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            as_json = bool(kwargs.get("as_json")) or json_requested()
+            try:
+                check_option_text(kwargs)
+                return command(*args, **kwargs)
+            except ApplePayError as exc:
+                report_error(exc, as_json=as_json, setup=setup)
+            except (click.ClickException, click.exceptions.Exit, click.Abort):
+                raise  # click's own usage errors: its message (or JSON), exit 2
+            except BrokenPipeError:
+                raise  # stdout closed early (`| head`): click ends quietly, not a bug
+            except Exception as exc:  # review (#11): never a traceback; the type only, as
+                # the text of an unexpected exception may quote token or key bytes
+                report_error(
+                    InternalError(f"unexpected {type(exc).__name__}; please report this as a bug"),
+                    as_json=as_json,
+                )
+
+        wrapper.setup_command = setup  # type: ignore[attr-defined]  # read by the CLI tests
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(command) if command is not None else decorate
 
 
-def report_error(exc: ApplePayError, *, as_json: bool) -> None:
+def report_error(exc: ApplePayError, *, as_json: bool, setup: bool = False) -> None:
     """Print ``exc`` as the CLI's contract says, then exit 1 (rejected) or 2 (setup)."""
+    error = error_document(exc.code, exc.message)
     if as_json:
-        print_json({"error": exc.to_dict()})
+        print_json({"error": error})
     else:
-        click.secho(f"error [{exc.code}]: {exc.message}", fg="red", err=True)
-    sys.exit(EXIT_USAGE if exc.code in _USAGE_CODES else EXIT_REJECTED)
+        click.secho(f"error [{error['code']}]: {error['message']}", fg="red", err=True)
+    sys.exit(EXIT_USAGE if setup or exc.code in _USAGE_CODES else EXIT_REJECTED)
 
 
 def check_option_text(options: dict[str, Any]) -> None:

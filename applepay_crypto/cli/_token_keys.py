@@ -11,7 +11,7 @@ import click
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, OutputExistsError
 from ..keys import merchant_id_from_certificate, public_key_hash
 from ..merchant.certfiles import read_certificate_file
 from ..merchant.certs import certificate_public_key
@@ -56,7 +56,7 @@ def new_key_in_token(
         paths["certificate"] = out / f"{uri.object}.pem"
     for path in paths.values():
         if path.exists() and not force:
-            raise ConfigurationError(f"{path} exists: add --force to overwrite it")
+            raise OutputExistsError(f"{path} exists: add --force to overwrite it")
     token = source.token(rw=True)
     key_id = generate_private_key(token, label=uri.object, key_type=key_type)
     csr = certificate_signing_request(token, key_id=key_id, merchant_id=merchant_id, **csr_names)
@@ -115,7 +115,7 @@ def new_key_in_token(
 @click.argument("certificate", type=_FILE)
 @password_option
 @json_option
-@handles_errors
+@handles_errors(setup=True)
 def store_cert_command(
     pkcs11: KeySource, certificate: Path, password: str | None, as_json: bool
 ) -> None:

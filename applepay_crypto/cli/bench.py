@@ -53,7 +53,7 @@ def _print(report: dict[str, Any]) -> None:
     "public key; the in-process figures are measured as without it.",
 )
 @json_option
-@handles_errors
+@handles_errors(setup=True)
 def bench(quick: bool, key: KeySource | None, as_json: bool) -> None:
     """Measure verified decryption against the cost of the primitives, in one run."""
     report = run_benchmarks(quick=quick, key=key.held() if key is not None else None)

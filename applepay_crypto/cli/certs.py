@@ -8,6 +8,7 @@ from typing import Any, Literal, cast
 
 import click
 
+from .._timetext import utc_text
 from ..errors import ConfigurationError
 from ..merchant.certfiles import (
     convert_certificate,
@@ -17,7 +18,15 @@ from ..merchant.certfiles import (
 )
 from ..merchant.certinfo import CertificateReport, inspect_file
 from ..merchant.certs import describe_key
-from ._common import EXIT_REJECTED, handles_errors, json_option, print_json, table, warn
+from ._common import (
+    EXIT_REJECTED,
+    force_option,
+    handles_errors,
+    json_option,
+    print_json,
+    table,
+    warn,
+)
 from ._keys import KeySource, key_option
 from .params import Timestamp
 
@@ -37,7 +46,6 @@ password_option = click.option(
     default=None,
     help="Password of the .p12 file (or set APPLEPAY_P12_PASSWORD).",
 )
-force_option = click.option("--force", is_flag=True, help="Overwrite files that exist.")
 
 
 def read_password(value: str | None) -> bytes | None:
@@ -56,14 +64,27 @@ def cert() -> None:
 @click.option(
     "--at", type=Timestamp(), default=None, help="Count validity from this time instead of now."
 )
+@click.option(
+    "--warn-days",
+    type=click.IntRange(0),
+    default=None,
+    metavar="N",
+    help="Exit 1 also when the certificate expires within N days (for a cron job).",
+)
 @json_option
 @handles_errors
 def inspect_command(
-    file: Path, key: KeySource | None, password: str | None, at: dt.datetime | None, as_json: bool
+    file: Path,
+    key: KeySource | None,
+    password: str | None,
+    at: dt.datetime | None,
+    warn_days: int | None,
+    as_json: bool,
 ) -> None:
     """What FILE (.cer, PEM or .p12) is, its merchant id, key, validity and publicKeyHash.
 
-    Exit status 1 when the certificate has expired or the key does not belong to it.
+    Exit status 1 when the certificate has expired, the key does not belong to it, or
+    (with --warn-days N) it expires within N days; 0 otherwise.
     """
     held = key.held() if key is not None and key.in_token else None
     report = inspect_file(
@@ -72,18 +93,28 @@ def inspect_command(
         key=held if held is not None else (key.path if key is not None else None),
         now=at,
     )
+    soon = warn_days is not None and not report.expired and report.days_left < warn_days
     if as_json:
-        print_json(report.to_json_dict())
+        document = report.to_json_dict()
+        if warn_days is not None:
+            document.update(warn_days=warn_days, expires_soon=soon)
+        print_json(document)
     else:
         _print_report(report)
-    if report.expired or report.key_matches is False:
+        if soon:
+            warn(f"expires within {warn_days} days (--warn-days {warn_days}): renew it")
+    if report.expired or report.key_matches is False or soon:
         raise SystemExit(EXIT_REJECTED)
 
 
 def _print_report(report: CertificateReport) -> None:
     agreement = {True: "agrees with the UID", False: "DIFFERS from the UID", None: None}
     id_hash = report.merchant_id_hash
-    state = "EXPIRED" if report.expired else f"{report.days_left} days left"
+    state = (
+        f"EXPIRED {-report.days_left} days ago"
+        if report.expired
+        else f"{report.days_left} days left"
+    )
     table(
         [
             ("kind", report.label + ("" if report.kind_certain else " (probably)")),
@@ -124,7 +155,7 @@ def _key_note(matches: bool | None) -> str | None:
 
 
 def _iso(moment: dt.datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+    return utc_text(moment)
 
 
 @cert.command("convert")
@@ -157,7 +188,7 @@ def _iso(moment: dt.datetime) -> str:
 @click.option("--name", default=None, help="Friendly name stored in the .p12.")
 @force_option
 @json_option
-@handles_errors
+@handles_errors(setup=True)
 def convert_command(
     source: Path,
     out: Path,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from .._timetext import utc_text
 from ..doctor import Diagnosis, diagnose
 from ._common import (
     EXIT_REJECTED,
@@ -105,4 +106,4 @@ def _verdict(result: Diagnosis) -> str:
 
 
 def _iso(moment: dt.datetime | None) -> str:
-    return moment.isoformat().replace("+00:00", "Z") if moment else ""
+    return utc_text(moment) if moment else ""

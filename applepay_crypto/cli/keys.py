@@ -14,10 +14,10 @@ from ..merchant.certfiles import read_certificate_file
 from ..merchant.certs import certificate_public_key, describe_key
 from ..merchant.keygen import NewMerchantKey, create_merchant_key
 from ..testing.authority import TestAuthority
-from ._common import handles_errors, json_option, print_json
+from ._common import force_option, handles_errors, json_option, print_json
 from ._keys import KeySource, key_option
 from ._token_keys import new_key_in_token, store_cert_command
-from .certs import force_option, password_option, read_password
+from .certs import password_option, read_password
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -39,7 +39,7 @@ def keys() -> None:
 @key_option("--key", "key_file", default=None, help="Private key (PEM or DER).")
 @password_option
 @json_option
-@handles_errors
+@handles_errors(setup=True)
 def hash_command(
     cert_file: Path | None, key_file: KeySource | None, password: str | None, as_json: bool
 ) -> None:
@@ -109,7 +109,7 @@ def hash_command(
 )
 @force_option
 @json_option
-@handles_errors
+@handles_errors(setup=True)
 def new_command(
     key_type: str,
     merchant_id: str,

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from .._timetext import utc_text_or_none
 from ..decryptor import DecryptedToken, TokenDecryptor
 from ..describe import describe_token
 from ..masking import REDACTED
@@ -32,7 +33,7 @@ token_argument = click.argument("token", type=click.Path(dir_okay=False, allow_d
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment else None
+    return utc_text_or_none(moment)
 
 
 _HIDDEN = f"{REDACTED} (--reveal shows it)"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from .._timetext import utc_text
 from ..trust import (
     APPLE_ROOT_CA_G3_SHA256,
     APPLE_ROOT_CA_G3_URL,
@@ -43,7 +44,7 @@ def trust() -> None:
     help=f"Where to write it (default {user_root_path()}).",
 )
 @json_option
-@handles_errors
+@handles_errors(setup=True)
 def install(source: Path | None, url: str, destination: Path | None, as_json: bool) -> None:
     """Install Apple Root CA - G3, refusing any certificate whose fingerprint is not Apple's."""
     path = install_apple_root(source=source, url=url, destination=destination)
@@ -55,7 +56,7 @@ def install(source: Path | None, url: str, destination: Path | None, as_json: bo
 
 @trust.command()
 @json_option
-@handles_errors
+@handles_errors(setup=True)
 def show(as_json: bool) -> None:
     """Where the root is read from, and its fingerprint."""
     root = load_apple_root()
@@ -64,7 +65,7 @@ def show(as_json: bool) -> None:
         "path": source,
         "subject": root.subject.rfc4514_string(),
         "sha256": fingerprint(root).hex().upper(),
-        "not_after": root.not_valid_after_utc.isoformat(),
+        "not_after": utc_text(root.not_valid_after_utc),
     }
     if as_json:
         print_json(document)

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._timetext import utc_text_or_none
 from ..decryptor import TokenSource
 from ..signature import DEFAULT_MAX_AGE, utc_now
 from ..token import PaymentToken, parse_token, read_token
@@ -69,7 +70,7 @@ class Diagnosis:
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+    return utc_text_or_none(moment)
 
 
 def diagnose(

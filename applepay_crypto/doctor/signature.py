@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from cryptography import x509
 
+from .._timetext import utc_text
 from ..keys import load_certificate
 from ..signature import (
     SignedData,
@@ -72,7 +73,7 @@ def check_signature(
 
 
 def _iso(moment: dt.datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+    return utc_text(moment)
 
 
 def _name(cert: x509.Certificate) -> str:

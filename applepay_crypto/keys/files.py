@@ -39,18 +39,19 @@ class InsecureKeyFileWarning(UserWarning):
     """A private key file that users other than its owner can read (or write)."""
 
 
-def warn_if_exposed(path: str | os.PathLike[str]) -> None:
+def warn_if_exposed(path: str | os.PathLike[str], *, what: str = "private key file") -> None:
     """Warn (:class:`InsecureKeyFileWarning`) when the file at ``path`` is group- or
-    world-accessible: a key others can read is a key to rotate. POSIX only."""
+    world-accessible: a key others can read is a key to rotate. POSIX only. ``paykka_sign``
+    warns with it too, about its private keys and secret files (issue #14)."""
     if os.name != "posix":
         return
     try:
         mode = os.stat(path).st_mode
-    except OSError:
+    except (OSError, ValueError):
         return
     if mode & 0o077:
         warnings.warn(
-            f"private key file {os.fspath(path)!r} is accessible to other users "
+            f"{what} {os.fspath(path)!r} is accessible to other users "
             f"(mode {mode & 0o777:04o}): chmod 600 it",
             InsecureKeyFileWarning,
             stacklevel=3,

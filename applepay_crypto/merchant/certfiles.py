@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, OutputExistsError
 from ..keys import (
     MerchantPrivateKey,
     load_certificate,
@@ -142,7 +142,7 @@ def pkcs12_bytes(
 
 def _refuse_overwrite(target: Path, overwrite: bool) -> None:
     if target.exists() and not overwrite:
-        raise ConfigurationError(f"{str(target)!r} exists; refusing to overwrite it")
+        raise OutputExistsError(f"{str(target)!r} exists; refusing to overwrite it")
 
 
 def write_private_file(

@@ -15,6 +15,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from .._timetext import utc_text
 from ..errors import ConfigurationError
 from ..keys import (
     HeldKey,
@@ -65,14 +66,12 @@ class CertificateReport:
     not_before: dt.datetime
     not_after: dt.datetime
     days_left: int
+    #: ``now`` is past ``notAfter`` (``days_left`` is then 0 or less).
+    expired: bool
     public_key_hash: str
     key_matches: bool | None
     file_format: str | None
     warnings: tuple[str, ...]
-
-    @property
-    def expired(self) -> bool:
-        return self.days_left < 0
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
@@ -102,7 +101,7 @@ class CertificateReport:
 
 
 def _iso(moment: dt.datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+    return utc_text(moment)
 
 
 def inspect_certificate(
@@ -155,6 +154,7 @@ def inspect_certificate(
         not_before=certificate.not_valid_before_utc,
         not_after=certificate.not_valid_after_utc,
         days_left=left,
+        expired=moment > certificate.not_valid_after_utc,
         public_key_hash=certificate_public_key_hash(certificate),
         key_matches=matches,
         file_format=file_format,
@@ -206,17 +206,20 @@ def _validity_warnings(certificate: x509.Certificate, now: dt.datetime, left: in
     if now < certificate.not_valid_before_utc:
         return [f"not valid yet: valid from {_iso(certificate.not_valid_before_utc)}"]
     if now > certificate.not_valid_after_utc:
-        ago = (now - certificate.not_valid_after_utc).days
         return [
-            f"expired {ago} days ago ({_iso(certificate.not_valid_after_utc)}): create a new "
+            f"expired {_days(-left)} ago ({_iso(certificate.not_valid_after_utc)}): create a new "
             "certificate in Apple's developer portal"
         ]
     if left < EXPIRY_WARNING_DAYS:
         return [
-            f"expires in {left} days ({_iso(certificate.not_valid_after_utc)}): renew it now; "
+            f"expires in {_days(left)} ({_iso(certificate.not_valid_after_utc)}): renew it now; "
             "keep the old key until no token carries its publicKeyHash"
         ]
     return []
+
+
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
 
 
 def _kind_warnings(kind: CertificateKind, public_key: Any) -> list[str]:

@@ -274,5 +274,10 @@ def _is_ca(certificate: x509.Certificate) -> bool:
 
 
 def days_left(certificate: x509.Certificate, now: dt.datetime) -> int:
-    """Whole days until ``notAfter`` (negative once expired)."""
-    return (certificate.not_valid_after_utc - now).days
+    """Whole days until ``notAfter``; once expired, minus the whole days since, so that
+    ``-days_left`` is the N of "expired N days ago" (issue #14; 0 in the first day after
+    expiry too: whether it expired is ``now > notAfter``)."""
+    remaining = certificate.not_valid_after_utc - now
+    if remaining >= dt.timedelta(0):
+        return remaining.days
+    return -((-remaining).days)

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives import serialization
 
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, OutputExistsError
 from ..keys import MerchantPrivateKey
 from ..testing.authority import TestAuthority
 from ..testing.merchant import payment_processing_certificate
@@ -115,7 +115,8 @@ def create_merchant_key(
     paths = planned_paths(target, purpose)
     existing = [str(p) for p in paths.values() if p.exists()]
     if existing and not overwrite:
-        raise ConfigurationError(f"refusing to overwrite {', '.join(existing)}")
+        verb = "exists" if len(existing) == 1 else "exist"
+        raise OutputExistsError(f"{', '.join(existing)} {verb}; refusing to overwrite")
     target.mkdir(parents=True, exist_ok=True)
     key = new_private_key(key_type)
     csr = certificate_signing_request(

@@ -15,7 +15,8 @@ Never trust a test root in production.
 """
 
 from .authority import CertifiedKey, TestAuthority
-from .merchant import TestMerchant, payment_processing_certificate
+from .issuing import issue_from_csr, read_csr
+from .merchant import TestMerchant, merchant_identity_certificate, payment_processing_certificate
 from .mint import ephemeral_key_with_leading_zero, mint, sign_detached
 from .payload import TEST_PAN, emv_payload, luhn_check_digit, sample_payload, test_pan
 
@@ -26,9 +27,12 @@ __all__ = [
     "TestMerchant",
     "emv_payload",
     "ephemeral_key_with_leading_zero",
+    "issue_from_csr",
     "luhn_check_digit",
+    "merchant_identity_certificate",
     "mint",
     "payment_processing_certificate",
+    "read_csr",
     "sample_payload",
     "sign_detached",
     "test_pan",

@@ -17,14 +17,14 @@ from asn1crypto.core import UTF8String
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..errors import ConfigurationError
 from ..keys import MERCHANT_ID_OID, MerchantKey, MerchantPrivateKey, save_private_key
 from ..merchant.certs import KeyType, certificate_signing_request, new_private_key
 from .authority import TestAuthority, issue_certificate
 
-__all__ = ["TestMerchant", "payment_processing_certificate"]
+__all__ = ["TestMerchant", "merchant_identity_certificate", "payment_processing_certificate"]
 
 
 def payment_processing_certificate(
@@ -34,6 +34,7 @@ def payment_processing_certificate(
     authority: TestAuthority | None,
     team_id: str = "TESTTEAM01",
     days: int = 825,
+    now: dt.datetime | None = None,
 ) -> x509.Certificate:
     """A stand-in for Apple's payment processing certificate, signed by the test root.
 
@@ -41,19 +42,65 @@ def payment_processing_certificate(
     the key and the merchant id from it, so that is enough where no test root is at hand.
     ``key`` may be a public key (a key held in a PKCS#11 token) when ``authority`` signs.
     """
+    return _merchant_certificate(
+        key,
+        common_name=f"Apple Pay Payment Processing:{merchant_id}",
+        merchant_id=merchant_id,
+        authority=authority,
+        team_id=team_id,
+        days=days,
+        now=now,
+    )
+
+
+def merchant_identity_certificate(
+    key: rsa.RSAPrivateKey | rsa.RSAPublicKey,
+    *,
+    merchant_id: str,
+    authority: TestAuthority,
+    team_id: str = "TESTTEAM01",
+    days: int = 825,
+    now: dt.datetime | None = None,
+) -> x509.Certificate:
+    """A stand-in for Apple's merchant identity certificate (the TLS client certificate of
+    merchant sessions), signed by the test root: its common name, subject UID, merchant id
+    extension, and the client authentication key usage."""
+    return _merchant_certificate(
+        key,
+        common_name=f"Apple Pay Merchant Identity:{merchant_id}",
+        merchant_id=merchant_id,
+        authority=authority,
+        team_id=team_id,
+        days=days,
+        now=now,
+        extra=(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),),
+    )
+
+
+def _merchant_certificate(
+    key: MerchantPrivateKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey,
+    *,
+    common_name: str,
+    merchant_id: str,
+    authority: TestAuthority | None,
+    team_id: str,
+    days: int,
+    now: dt.datetime | None,
+    extra: tuple[x509.ExtensionType, ...] = (),
+) -> x509.Certificate:
     digest = hashlib.sha256(merchant_id.encode("utf-8")).hexdigest().upper()
-    now = dt.datetime.now(dt.timezone.utc)
+    moment = now or dt.datetime.now(dt.timezone.utc)
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.USER_ID, merchant_id),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"Apple Pay Payment Processing:{merchant_id}"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
             x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, team_id),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "applepay-crypto test merchant"),
             x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
         ]
     )
     if isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
-        # A key held in a token (issue #12): only its public half is here.
+        # A key held in a token (issue #12), or a CSR's: only its public half is here.
         if authority is None:
             raise ConfigurationError("a certificate for a public key needs the test authority")
         public, signer = key, authority.root.private_key
@@ -65,10 +112,10 @@ def payment_processing_certificate(
         public_key=public,
         issuer=authority.root if authority is not None else None,
         signing_key=signer,
-        not_before=now - dt.timedelta(days=1),
-        not_after=now + dt.timedelta(days=days),
+        not_before=moment - dt.timedelta(days=1),
+        not_after=moment + dt.timedelta(days=days),
         ca=False,
-        extra=(x509.UnrecognizedExtension(MERCHANT_ID_OID, UTF8String(digest).dump()),),
+        extra=(x509.UnrecognizedExtension(MERCHANT_ID_OID, UTF8String(digest).dump()), *extra),
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from applepay_crypto.cli._group import ToolkitGroup
+
 from .. import __version__
 from .applepay import applepay_request
 from .paykka import keygen, sign, verify
@@ -12,13 +14,14 @@ from .yabandpay import yabandpay
 __all__ = ["main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ToolkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="paykka-sign")
 def main() -> None:
     """Sign PayKKa (v1.2, v3) and YabandPay requests; verify their responses and webhooks.
 
     Exit status: 0 success, 1 rejected (bad signature, order differing from the token...),
-    2 usage or setup error.
+    2 usage or setup error. With --json anywhere on the command line, every error (usage
+    errors too) is one JSON object on stdout.
     """
 
 

@@ -8,17 +8,21 @@ status is 0 on success, 1 when a message or order is rejected, 2 on a usage or s
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import click
 
 from applepay_crypto import ApplePayError
+from applepay_crypto.cli._group import error_document, json_requested
+from applepay_crypto.cli._group import force_option as force_option
+from applepay_crypto.cli._group import print_json as print_json
+from applepay_crypto.cli._group import warn as warn
 from applepay_crypto.cli.params import Timestamp
+from applepay_crypto.keys.files import warn_if_exposed
 
 from ..errors import InvalidKeyError, PaykkaSignError
 
@@ -27,7 +31,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
 #: Codes that mean "fix the command or the setup", not "the message is bad".
-_USAGE_CODES = {"invalid_key", "invalid_argument", "invalid_configuration", "trust_root_missing"}
+_USAGE_CODES = {
+    "invalid_key",
+    "invalid_argument",
+    "invalid_configuration",
+    "file_exists",
+    "trust_root_missing",
+}
 #: Bodies and requests are small; refuse to slurp an unbounded stream.
 MAX_INPUT_BYTES = 1024 * 1024
 SECRET_ENV_VAR = "YABANDPAY_SECRET_KEY"  # noqa: S105 (the variable's name, not a secret)
@@ -76,6 +86,7 @@ def read_secret(path: Path | None) -> str:
         except UnicodeDecodeError:
             # review (#11): the decoder's text names a byte of the secret and its position.
             raise InvalidKeyError(f"the secret key file {str(path)!r} is not UTF-8 text") from None
+        warn_if_exposed(path, what="secret key file")  # as applepay-crypto's keys (issue #14)
     else:
         secret = os.environ.get(SECRET_ENV_VAR, "").strip()
         if not secret:
@@ -99,33 +110,36 @@ def parse_header_lines(lines: tuple[str, ...]) -> dict[str, str]:
     return headers
 
 
-def print_json(document: Any) -> None:
-    text = json.dumps(document, indent=2, ensure_ascii=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        # A lone surrogate has no UTF-8 form: escape it rather than crash (review (#11)).
-        text = json.dumps(document, indent=2, ensure_ascii=True)
-    click.echo(text)
+@overload
+def handles_errors(command: F, *, setup: bool = False) -> F: ...
 
 
-def warn(message: str) -> None:
-    click.secho(f"warning: {message}", fg="yellow", err=True)
+@overload
+def handles_errors(command: None = None, *, setup: bool = False) -> Callable[[F], F]: ...
 
 
-def handles_errors(command: F) -> F:
+def handles_errors(command: F | None = None, *, setup: bool = False) -> Any:
     """The library's errors (and ``applepay_crypto``'s) as the CLI's contract: a message on
-    stderr or a JSON error object on stdout; exit 1 when rejected, 2 when the setup is wrong."""
+    stderr or a JSON error object on stdout; exit 1 when rejected, 2 when the setup is wrong.
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (PaykkaSignError, ApplePayError) as exc:
-            if kwargs.get("as_json"):
-                print_json({"error": exc.to_dict()})
-            else:
-                click.secho(f"error [{exc.code}]: {exc.message}", fg="red", err=True)
-            sys.exit(EXIT_USAGE if exc.code in _USAGE_CODES else EXIT_REJECTED)
+    ``@handles_errors(setup=True)`` marks a command that judges no message (it writes
+    keys): whatever refuses it is a setup error, exit 2 (issue #14)."""
 
-    return wrapper  # type: ignore[return-value]
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return command(*args, **kwargs)
+            except (PaykkaSignError, ApplePayError) as exc:
+                error = error_document(exc.code, exc.message)
+                if kwargs.get("as_json") or json_requested():
+                    print_json({"error": error})
+                else:
+                    click.secho(f"error [{error['code']}]: {error['message']}", fg="red", err=True)
+                usage = setup or exc.code in _USAGE_CODES
+                sys.exit(EXIT_USAGE if usage else EXIT_REJECTED)
+
+        wrapper.setup_command = setup  # type: ignore[attr-defined]  # read by the CLI tests
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(command) if command is not None else decorate

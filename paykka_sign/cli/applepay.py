@@ -20,6 +20,7 @@ from ..applepay_requests import (
     paykka_token_payment,
     yabandpay_applepay_request,
 )
+from ..errors import MalformedBodyError
 from ..keys import read_private_key
 from ..messages import dump_json, parse_json_object
 from ..paykka_v3 import PaykkaV3Signer
@@ -46,7 +47,12 @@ _V3_PAYMENT_PATH = "/v3/payment/acq"
 
 
 def _extra(path: Path | None) -> dict[str, Any] | None:
-    return None if path is None else parse_json_object(read_input(str(path), what="--extra file"))
+    if path is None:
+        return None
+    try:
+        return parse_json_object(read_input(str(path), what="--extra file"), what="--extra file")
+    except MalformedBodyError as exc:  # an option's file, as --headers-file: setup, exit 2
+        raise click.UsageError(exc.message) from None
 
 
 _REQUIRED = {

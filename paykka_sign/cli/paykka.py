@@ -14,7 +14,7 @@ import click
 from applepay_crypto.cli.params import Duration
 
 from ..clock import DEFAULT_WINDOW
-from ..errors import InvalidKeyError
+from ..errors import InvalidKeyError, OutputExistsError
 from ..keys import (
     generate_private_key,
     public_key_base64,
@@ -33,6 +33,7 @@ from ..paykka_v12 import (
 from ._common import (
     at_option,
     existing_file,
+    force_option,
     handles_errors,
     input_path,
     json_option,
@@ -65,20 +66,22 @@ api_option = click.option(
     default=None,
     help="Also write the bare-base64 public key to this file.",
 )
-@click.option("--overwrite", is_flag=True, help="Replace an existing private key file.")
+@force_option
 @json_option
-@handles_errors
-def keygen(out: Path, public_out: Path | None, overwrite: bool, as_json: bool) -> None:
+@handles_errors(setup=True)
+def keygen(out: Path, public_out: Path | None, force: bool, as_json: bool) -> None:
     """Generate an RSA-2048 key pair for PayKKa.
 
     Prints the public key as one line of base64 (DER SubjectPublicKeyInfo): paste it into
     the PayKKa portal. The private key never leaves --out.
     """
-    if out.exists() and not overwrite:
+    if out.exists() and not force:
         # Checked before generating too: a key pair is slow to make and then thrown away.
-        raise InvalidKeyError(f"{str(out)!r} exists; refusing to overwrite a private key")
+        raise OutputExistsError(
+            f"{str(out)!r} exists; refusing to overwrite a private key (add --force to replace it)"
+        )
     key = generate_private_key()
-    write_private_key(out, key, overwrite=overwrite)
+    write_private_key(out, key, overwrite=force)
     public = public_key_base64(key)
     if public_out is not None:
         try:
@@ -154,6 +157,8 @@ def sign(
 
     Send the body file exactly as signed, e.g. curl --data-binary @body.json.
     """
+    if as_json and output == "curl":  # issue #14: --json means JSON, always
+        raise click.UsageError("--format curl prints curl -H lines, not JSON: drop one of them")
     if api == "v3" and (app_id is None or path is None):
         raise click.UsageError("--api v3 needs --app-id and --path")
     private_key = read_private_key(key)

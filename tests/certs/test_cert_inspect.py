@@ -165,7 +165,8 @@ def test_validity_warnings(ec_merchant) -> None:
     )
     assert inspect_certificate(cert, now=end - dt.timedelta(days=31)).warnings == ()
     late = inspect_certificate(cert, now=end + dt.timedelta(days=3, hours=1))
-    assert late.expired and late.days_left == -4
+    assert late.expired and late.days_left == -3  # issue #14: "expired 3 days ago"
+    assert late.warnings[0].startswith("expired 3 days ago ")
     early = inspect_certificate(cert, now=cert.not_valid_before_utc - dt.timedelta(days=1))
     assert early.warnings[0].startswith("not valid yet: valid from ")
 
@@ -229,7 +230,7 @@ def test_cli_json_and_exit_status(ec_merchant, authority, tmp_path) -> None:
     assert mismatch.exit_code == 1
     assert "does NOT belong to this certificate" in mismatch.stdout
     expired = run("cert", "inspect", paths["certificate"], "--at", "2099-01-01T00:00:00Z")
-    assert expired.exit_code == 1 and "(EXPIRED)" in expired.stdout
+    assert expired.exit_code == 1 and "(EXPIRED " in expired.stdout and " days ago)" in expired.stdout
     unreadable = tmp_path / "junk.cer"
     unreadable.write_bytes(b"not a certificate")
     bad = run("cert", "inspect", unreadable, "--json")

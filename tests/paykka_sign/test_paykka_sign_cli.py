@@ -50,7 +50,7 @@ def test_keygen(tmp_path: Path) -> None:
     assert "PayKKa portal" in result.stderr
     again = run("keygen", "--out", str(out), "--json")
     assert again.exit_code == 2
-    assert json.loads(again.stdout)["error"]["code"] == "invalid_key"
+    assert json.loads(again.stdout)["error"]["code"] == "file_exists"
 
 
 def test_sign_v12_json_and_curl(

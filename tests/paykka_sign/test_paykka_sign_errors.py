@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -22,6 +24,7 @@ from paykka_sign import (
     by_numeric,
     load_private_key,
     paykka_decrypted_payment,
+    write_private_key,
 )
 
 PAN = "4111111111111111"
@@ -30,6 +33,7 @@ NOW = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 
 EXPECTED_CODES = {
     "InvalidKeyError": "invalid_key",
+    "OutputExistsError": "file_exists",
     "InvalidArgumentError": "invalid_argument",
     "SignatureInvalidError": "signature_invalid",
     "InvalidHeaderError": "invalid_header",
@@ -77,11 +81,19 @@ def _replay(key: rsa.RSAPrivateKey) -> None:
     verifier.verify("POST", "/hook", headers, b"{}", now=NOW)
 
 
+def _overwrite(key: rsa.RSAPrivateKey) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "key.pem"
+        path.write_bytes(b"")
+        write_private_key(path, key)
+
+
 def _triggers(key: rsa.RSAPrivateKey) -> dict[str, Callable[[], object]]:
     signed = PaykkaV12Signer(key).sign(b'{"merchant_id":"M","timestamp":1}')
     return {
         "invalid_key": lambda: load_private_key("not a key"),
         "invalid_argument": lambda: PaykkaV3Signer(key, app_id=""),
+        "file_exists": lambda: _overwrite(key),
         "signature_invalid": lambda: PaykkaV12Verifier(key.public_key(), merchant_id="M").verify(
             signed.headers, b'{"merchant_id":"M","timestamp":2}'
         ),

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from paykka_sign import (
     InvalidKeyError,
+    OutputExistsError,
     generate_private_key,
     load_private_key,
     load_public_key,
@@ -192,7 +193,7 @@ def test_write_private_key_is_owner_only_and_never_overwrites(
     write_private_key(path, rsa_key)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert _same_private(read_private_key(path), rsa_key)
-    with pytest.raises(InvalidKeyError, match="refusing to overwrite"):
+    with pytest.raises(OutputExistsError, match="refusing to overwrite"):
         write_private_key(path, other_rsa_key)
     assert _same_private(read_private_key(path), rsa_key)
     os.chmod(path, 0o644)

@@ -73,8 +73,9 @@ hostile_lines = (
         st.just(b'{"id":1,"token":"' + b"A" * (MAX_LINE_BYTES + 10) + b'"}'),
     )
     .map(lambda line: line.replace(b"\n", b" "))
-    .filter(lambda line: bool(line.strip()))
 )
+#: Issue #14: a blank line (or one of spaces, tabs, a CR) is a line too: it gets its result.
+blank_lines = st.sampled_from([b"", b" ", b"\t", b"\r", b"  \r"])
 
 
 def _dumpable(value: Any) -> bool:
@@ -107,19 +108,24 @@ def _check(
     lines = [good_lines[item][0] if kind == "good" else item for kind, item in mixture]
     outputs = _run(lines, config, workers, block_size)
     assert len(outputs) == len(lines)  # exactly one result per line
-    for (kind, item), (output, code) in zip(mixture, outputs, strict=True):
+    for number, ((kind, item), (output, code)) in enumerate(
+        zip(mixture, outputs, strict=True), start=1
+    ):
         if kind == "good":
             assert code is None and output["payment_data"] == good_lines[item][1]
             assert output.get("id") == json.loads(good_lines[item][0]).get("id")
+            assert "line" not in output
         else:
             assert code in HOSTILE_CODES, output
             assert output["error"]["code"] == code
+            assert output["line"] == number  # issue #14: the error names its input line
 
 
 mixtures = st.lists(
     st.one_of(
         st.tuples(st.just("good"), st.integers(0, 2)),
         st.tuples(st.just("bad"), hostile_lines),
+        st.tuples(st.just("bad"), blank_lines),
     ),
     min_size=1,
     max_size=8,

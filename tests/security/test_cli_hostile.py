@@ -127,8 +127,17 @@ FILE_COMMANDS: dict[str, tuple[Argv, bool | str]] = {
         True,
     ),
     "decrypt-batch": (
-        lambda s, f: ["decrypt-batch", str(f), *_keys(s), "--root", str(s.root), "--at", AT],
-        False,
+        lambda s, f: [
+            "decrypt-batch",
+            str(f),
+            *_keys(s),
+            "--root",
+            str(s.root),
+            "--at",
+            AT,
+            "--json",
+        ],
+        True,
     ),
     "verify": (lambda s, f: ["verify", str(f), "--root", str(s.root), "--at", AT, "--json"], True),
     "inspect": (lambda s, f: ["inspect", str(f), "--json"], True),
@@ -163,10 +172,33 @@ FILE_COMMANDS: dict[str, tuple[Argv, bool | str]] = {
         True,
     ),
     "mint": (
-        lambda s, f: ["mint", "--ca", str(s.ca), "--cert", str(s.cert), "--payload", str(f)],
+        lambda s, f: [
+            "mint",
+            "--ca",
+            str(s.ca),
+            "--cert",
+            str(s.cert),
+            "--payload",
+            str(f),
+            "--json",
+        ],
         "minted",
     ),
-    "mint cert": (lambda s, f: ["mint", "--ca", str(s.ca), "--cert", str(f)], False),
+    "mint cert": (lambda s, f: ["mint", "--ca", str(s.ca), "--cert", str(f), "--json"], True),
+    # Issue #14: a hostile CSR is refused before anything is written.
+    "test-ca sign": (
+        lambda s, f: [
+            "test-ca",
+            "sign",
+            str(f),
+            "--ca",
+            str(s.ca),
+            "--out",
+            str(s.base / "issued.cer"),
+            "--json",
+        ],
+        True,
+    ),
     "cert inspect": (lambda s, f: ["cert", "inspect", str(f), "--json"], True),
     "cert inspect key": (
         lambda s, f: ["cert", "inspect", str(s.cert), "--key", str(f), "--json"],
@@ -248,14 +280,35 @@ TEXT_COMMANDS: dict[str, tuple[TextArgv, bool | str]] = {
         True,
     ),
     "mint transaction-id": (
-        lambda s, t: ["mint", "--ca", str(s.ca), "--cert", str(s.cert), "--transaction-id", t],
-        False,
+        lambda s, t: [
+            "mint",
+            "--ca",
+            str(s.ca),
+            "--cert",
+            str(s.cert),
+            "--transaction-id",
+            t,
+            "--json",
+        ],
+        True,
     ),
     "mint application-data": (
-        lambda s, t: ["mint", "--ca", str(s.ca), "--cert", str(s.cert), "--application-data", t],
-        False,
+        lambda s, t: [
+            "mint",
+            "--ca",
+            str(s.ca),
+            "--cert",
+            str(s.cert),
+            "--application-data",
+            t,
+            "--json",
+        ],
+        True,
     ),
-    "mint merchant-id": (lambda s, t: ["mint", "--ca", str(s.ca), "--merchant-id", t], False),
+    "mint merchant-id": (
+        lambda s, t: ["mint", "--ca", str(s.ca), "--merchant-id", t, "--json"],
+        True,
+    ),
     "keys hash pkcs11-uri": (
         lambda s, t: ["keys", "hash", "--key", "pkcs11:token=" + t, "--json"],
         True,
@@ -361,6 +414,8 @@ def _check(result: Any, as_json: bool | str) -> None:
     if as_json == "minted":  # mint signs any JSON payload it is given: that is its job
         assert result.exit_code in (0, 2), result.output[-400:]
         assert "Traceback" not in result.output and isinstance(result.exception, SystemExit | None)
+        document = json.loads(result.stdout)  # the token, or (issue #14) the error as JSON
+        assert result.exit_code == 0 or set(document) == {"error"}, document
         return
     assert "internal_error" not in result.output and "report this as a bug" not in result.output
     assert result.exit_code in (1, 2), (result.exit_code, result.output[-400:])
@@ -369,9 +424,10 @@ def _check(result: Any, as_json: bool | str) -> None:
     if as_json == "report":  # doctor: its diagnosis, which says the token is not ok
         document = json.loads(result.stdout)
         assert set(document) == {"error"} or document["ok"] is False, document
-    elif as_json and (result.exit_code == 1 or result.stdout.strip()):
+    elif as_json:  # issue #14: with --json, exit 1 or 2, one JSON error object on stdout
         document = json.loads(result.stdout)
         assert set(document) == {"error"} and document["error"]["code"], document
+        assert set(document["error"]) == {"code", "message"}
 
 
 @pytest.mark.parametrize("name", sorted(FILE_COMMANDS))
@@ -380,8 +436,15 @@ def _check(result: Any, as_json: bool | str) -> None:
 def test_hostile_files(setup: Setup, name: str, content: bytes) -> None:
     argv, as_json = FILE_COMMANDS[name]
     result = CliRunner().invoke(main, argv(setup, setup.hostile_file(content)))
-    if name == "decrypt-batch":  # each line is answered: exit 1 (rejected) or 0 (blank)
-        assert result.exit_code in (0, 1) and "Traceback" not in result.output, result.output
+    if name == "decrypt-batch":  # each line is answered, a blank one too: exit 1 (rejected)
+        pieces = content.split(b"\n")
+        expected = len(pieces) - (content.endswith(b"\n") or not content)
+        assert result.exit_code == (1 if expected else 0), result.output
+        assert "Traceback" not in result.output
+        lines = result.stdout.split("\n")[:-1]  # JSON Lines: no \n inside a line
+        assert len(lines) == expected
+        for number, line in enumerate(lines, start=1):
+            assert json.loads(line)["line"] == number
         return
     _check(result, as_json)
 

@@ -108,7 +108,8 @@ def test_a_slow_answer_is_a_setup_error(server: tuple[str, type[_Handler]], tmp_
 def test_garbage_or_another_certificate_is_refused(
     server: tuple[str, type[_Handler]], tmp_path: Path, authority: TestAuthority, body: str
 ) -> None:
-    """Served, but not Apple's root: a verdict on what was served (untrusted_root, exit 1)."""
+    """Served, but not Apple's root: untrusted_root; installing is setup, so exit 2 (issue
+    #14: setup errors exit 2 in every command)."""
     from cryptography.hazmat.primitives import serialization
 
     url, handler = server
@@ -118,7 +119,7 @@ def test_garbage_or_another_certificate_is_refused(
         else authority.root.certificate.public_bytes(serialization.Encoding.DER)
     )
     code, output = _cli(url, tmp_path, "--json")
-    assert code == 1 and '"code": "untrusted_root"' in output and "Traceback" not in output
+    assert code == 2 and '"code": "untrusted_root"' in output and "Traceback" not in output
     assert not (tmp_path / "root.cer").exists()
 
 
