@@ -1,0 +1,64 @@
+"""An HTTP client for PayKKa (v1.2, v3) and YabandPay over ``httpx``: signs exactly the bytes
+it sends, verifies every answer before returning it, and runs the Apple Pay flows.
+
+Optional: ``pip install 'applepay-toolkit[client]'``. Without ``httpx``, the endpoint table
+(:mod:`paykka_sign.client.endpoints`, standard library only) still imports; every other name
+raises :class:`paykka_sign.errors.MissingDependencyError` naming the extra.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._extra import httpx_available, missing_httpx
+from .endpoints import ENDPOINTS, Endpoint, endpoint
+
+if TYPE_CHECKING or httpx_available():
+    from .answers import (
+        ApplePaySession,
+        CheckoutSession,
+        PaykkaAnswer,
+        Transaction,
+        YabandPayAnswer,
+    )
+    from .auth import PaykkaV3Auth, PaykkaV12Auth
+    from .paykka import AsyncPaykkaClient, PaykkaClient
+    from .retry import RetryPolicy
+    from .webhooks import (
+        PaykkaEvent,
+        PaykkaWebhookHandler,
+        WebhookAnswer,
+        YabandPayNotification,
+        YabandPayNotificationHandler,
+    )
+    from .yabandpay import AsyncYabandPayClient, YabandPayClient
+else:
+
+    def __getattr__(name: str) -> Any:
+        if name in __all__:
+            raise missing_httpx()
+        raise AttributeError(name)
+
+
+__all__ = [
+    "ENDPOINTS",
+    "ApplePaySession",
+    "AsyncPaykkaClient",
+    "AsyncYabandPayClient",
+    "CheckoutSession",
+    "Endpoint",
+    "PaykkaAnswer",
+    "PaykkaClient",
+    "PaykkaEvent",
+    "PaykkaV3Auth",
+    "PaykkaV12Auth",
+    "PaykkaWebhookHandler",
+    "RetryPolicy",
+    "Transaction",
+    "WebhookAnswer",
+    "YabandPayAnswer",
+    "YabandPayClient",
+    "YabandPayNotification",
+    "YabandPayNotificationHandler",
+    "endpoint",
+]
