@@ -14,6 +14,7 @@ __all__ = [
     "AmountMismatchError",
     "CurrencyMismatchError",
     "HttpStatusError",
+    "InternalError",
     "InvalidArgumentError",
     "InvalidHeaderError",
     "InvalidKeyError",
@@ -169,3 +170,9 @@ class PspRefusedError(PaykkaSignError):
 
     def to_dict(self) -> dict[str, str]:
         return {**super().to_dict(), "psp_code": self.psp_code, "psp_message": self.psp_message}
+
+
+class InternalError(PaykkaSignError):
+    """A bug of this tool: an exception it did not expect (the CLI names its type only)."""
+
+    code = "internal_error"

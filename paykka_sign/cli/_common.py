@@ -20,14 +20,24 @@ import click
 from applepay_crypto import ApplePayError
 from applepay_crypto.cli.params import Timestamp
 
-from ..errors import InvalidKeyError, PaykkaSignError
+from ..errors import InternalError, InvalidKeyError, PaykkaSignError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
 #: Codes that mean "fix the command or the setup", not "the message is bad".
-_USAGE_CODES = {"invalid_key", "invalid_argument", "invalid_configuration", "trust_root_missing"}
+_USAGE_CODES = {
+    "invalid_key",
+    "invalid_argument",
+    "invalid_configuration",
+    "trust_root_missing",
+    # Issue #13: the PSP could not be reached, the client extra is absent, a bug of this
+    # tool: setup, not a verdict on the message.
+    "network_error",
+    "missing_dependency",
+    "internal_error",
+}
 #: Bodies and requests are small; refuse to slurp an unbounded stream.
 MAX_INPUT_BYTES = 1024 * 1024
 SECRET_ENV_VAR = "YABANDPAY_SECRET_KEY"  # noqa: S105 (the variable's name, not a secret)
@@ -122,10 +132,20 @@ def handles_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except (PaykkaSignError, ApplePayError) as exc:
-            if kwargs.get("as_json"):
-                print_json({"error": exc.to_dict()})
-            else:
-                click.secho(f"error [{exc.code}]: {exc.message}", fg="red", err=True)
-            sys.exit(EXIT_USAGE if exc.code in _USAGE_CODES else EXIT_REJECTED)
+            _report(exc, as_json=bool(kwargs.get("as_json")))
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own usage errors: its message, exit 2
+        except Exception as exc:  # never a traceback; the type only, as the text of an
+            # unexpected exception may quote a body or key bytes (as applepay-crypto does)
+            error = InternalError(f"unexpected {type(exc).__name__}; please report this as a bug")
+            _report(error, as_json=bool(kwargs.get("as_json")))
 
     return wrapper  # type: ignore[return-value]
+
+
+def _report(exc: PaykkaSignError | ApplePayError, *, as_json: bool) -> None:
+    if as_json:
+        print_json({"error": exc.to_dict()})
+    else:
+        click.secho(f"error [{exc.code}]: {exc.message}", fg="red", err=True)
+    sys.exit(EXIT_USAGE if exc.code in _USAGE_CODES else EXIT_REJECTED)

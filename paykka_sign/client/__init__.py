@@ -1,9 +1,10 @@
 """An HTTP client for PayKKa (v1.2, v3) and YabandPay over ``httpx``: signs exactly the bytes
 it sends, verifies every answer before returning it, and runs the Apple Pay flows.
 
-Optional: ``pip install 'applepay-toolkit[client]'``. Without ``httpx``, the endpoint table
-(:mod:`paykka_sign.client.endpoints`, standard library only) still imports; every other name
-raises :class:`paykka_sign.errors.MissingDependencyError` naming the extra.
+Optional: ``pip install 'applepay-toolkit[client]'``. Without ``httpx`` the endpoint table,
+the webhook handlers, the answer types and the retry policy still import (they use the
+standard library only); the auths and the clients raise
+:class:`paykka_sign.errors.MissingDependencyError`, naming the extra.
 """
 
 from __future__ import annotations
