@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 from ..errors import MissingDependencyError
 
 EXTRA_HINT = "pip install 'applepay-toolkit[client]'"
 
 
 def httpx_available() -> bool:
-    return importlib.util.find_spec("httpx") is not None
+    try:
+        import httpx  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def missing_httpx() -> MissingDependencyError:
