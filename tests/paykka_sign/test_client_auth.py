@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 pytest.importorskip("httpx", reason="the client extra (httpx) is not installed")
 
-from paykka_client_support import (  # noqa: E402
+from paykka_client_support import (
     Answer,
     LocalPsp,
     Received,
@@ -33,17 +33,17 @@ from paykka_client_support import (  # noqa: E402
     v12_answer,
 )
 
-from applepay_crypto import DecryptedToken, PaymentData  # noqa: E402
-from paykka_sign import (  # noqa: E402
+from applepay_crypto import DecryptedToken, PaymentData
+from paykka_sign import (
     InvalidArgumentError,
     PaykkaV3Verifier,
     PaykkaV12Verifier,
     v3_string_to_sign,
     v12_string_to_sign,
 )
-from paykka_sign.client import PaykkaClient, RetryPolicy  # noqa: E402
-from paykka_sign.paykka import decode_signature  # noqa: E402
-from paykka_sign.errors import HttpStatusError, NetworkError, PspRefusedError  # noqa: E402
+from paykka_sign.client import PaykkaClient, RetryPolicy
+from paykka_sign.errors import HttpStatusError, NetworkError, PspRefusedError
+from paykka_sign.paykka import decode_signature
 
 MID, APP = "18356675194960", "978594372956732"
 PAN = "4111111111111111"
@@ -206,7 +206,7 @@ def _without(respond: Any, name: str) -> Any:
         (
             lambda r: _tampered_header(r, "x-paykka-timestamp", str(int(time.time() * 1000) - 1)),
             "signature_invalid",
-        ),  # fmt: skip
+        ),
         (lambda r: _tampered_header(r, "x-paykka-nonce", "0123456789abcdef"), "signature_invalid"),
         (lambda r: _without(r, "x-paykka-sign"), "invalid_header"),
         (lambda r: _tampered_header(r, "x-paykka-sign-alg", "SHA1_WITH_RSA"), "invalid_header"),
@@ -242,9 +242,11 @@ def test_a_stale_or_replayed_answer_is_refused(
 ) -> None:
     psp.answer(v3_answer(platform_key, APP, _tx()))
     later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=6)
-    with _client(psp, rsa_key, platform_key, clock=lambda: later) as client:
-        with pytest.raises(Exception) as caught:
-            client.query_transaction(trans_id="order-1")
+    with (
+        _client(psp, rsa_key, platform_key, clock=lambda: later) as client,
+        pytest.raises(Exception) as caught,
+    ):
+        client.query_transaction(trans_id="order-1")
     assert getattr(caught.value, "code", None) == "timestamp_out_of_window"
 
     recorded: list[Answer] = []
@@ -267,9 +269,11 @@ def test_a_v12_answer_for_another_merchant_is_refused(
 ) -> None:
     body = envelope({"merchant_id": "OTHER", "timestamp": int(time.time() * 1000)})
     psp.answer(v12_answer(platform_key, "OTHER", body))
-    with _client(psp, rsa_key, platform_key, api="v1.2", app_id=None) as client:
-        with pytest.raises(Exception) as caught:
-            client.query_transaction(trans_id="order-1")
+    with (
+        _client(psp, rsa_key, platform_key, api="v1.2", app_id=None) as client,
+        pytest.raises(Exception) as caught,
+    ):
+        client.query_transaction(trans_id="order-1")
     assert getattr(caught.value, "code", None) == "recipient_mismatch"
 
 
@@ -361,9 +365,12 @@ def test_a_slow_answer_times_out(
         return plain(200)(request)
 
     psp.answer(slow)
-    with _client(psp, rsa_key, platform_key, retry=RetryPolicy(attempts=1), timeout=0.1) as client:
-        with pytest.raises(NetworkError) as caught:
-            client.query_transaction(trans_id="order-1")
+    one_try = RetryPolicy(attempts=1)
+    with (
+        _client(psp, rsa_key, platform_key, retry=one_try, timeout=0.1) as client,
+        pytest.raises(NetworkError) as caught,
+    ):
+        client.query_transaction(trans_id="order-1")
     assert "timed out" in caught.value.message
 
 
