@@ -12,26 +12,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._extra import httpx_available, missing_httpx
+from .answers import ApplePaySession, CheckoutSession, PaykkaAnswer, Transaction, YabandPayAnswer
 from .endpoints import ENDPOINTS, Endpoint, endpoint
+from .retry import RetryPolicy
+from .webhooks import (
+    PaykkaEvent,
+    PaykkaWebhookHandler,
+    WebhookAnswer,
+    YabandPayNotification,
+    YabandPayNotificationHandler,
+)
 
 if TYPE_CHECKING or httpx_available():
-    from .answers import (
-        ApplePaySession,
-        CheckoutSession,
-        PaykkaAnswer,
-        Transaction,
-        YabandPayAnswer,
-    )
     from .auth import PaykkaV3Auth, PaykkaV12Auth
     from .paykka import AsyncPaykkaClient, PaykkaClient
-    from .retry import RetryPolicy
-    from .webhooks import (
-        PaykkaEvent,
-        PaykkaWebhookHandler,
-        WebhookAnswer,
-        YabandPayNotification,
-        YabandPayNotificationHandler,
-    )
     from .yabandpay import AsyncYabandPayClient, YabandPayClient
 else:
 
