@@ -168,9 +168,6 @@ class PspRefusedError(PaykkaSignError):
         self.psp_message = psp_message
         self.status = status
 
-    def to_dict(self) -> dict[str, str]:
-        return {**super().to_dict(), "psp_code": self.psp_code, "psp_message": self.psp_message}
-
 
 class InternalError(PaykkaSignError):
     """A bug of this tool: an exception it did not expect (the CLI names its type only)."""

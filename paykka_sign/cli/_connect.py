@@ -15,6 +15,7 @@ import click
 
 from ..client._extra import require_httpx
 from ..client.masking import PAYKKA_ANSWER
+from ..clock import utc_now
 from ..keys import read_private_key, read_public_key
 from ._common import existing_file, print_json, warn
 
@@ -82,8 +83,10 @@ def paykka_client(o: dict[str, Any]) -> PaykkaClient:
     require_httpx()
     from ..client import PaykkaClient
 
+    at = o.get("at")
     return PaykkaClient(
         api=o["api"],
+        clock=(lambda: at) if at is not None else utc_now,
         private_key=read_private_key(o["key_path"]),
         platform_public_key=read_public_key(o["platform_key_path"]),
         merchant_id=o["merchant_id"],

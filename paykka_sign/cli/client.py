@@ -19,7 +19,15 @@ from applepay_crypto import read_token
 
 from ..client._extra import require_httpx
 from ..yabandpay import EmptyValues, YabandPaySigner
-from ._common import existing_file, handles_errors, input_path, json_option, read_input, read_secret
+from ._common import (
+    at_option,
+    existing_file,
+    handles_errors,
+    input_path,
+    json_option,
+    read_input,
+    read_secret,
+)
 from ._connect import connection_options, paykka_client, print_answer, read_extra, reveal_option
 from ._tokens import decrypt_or_verify, token_options, trust_store
 from .yabandpay import empty_option, secret_option
@@ -52,6 +60,7 @@ def order_options(command: Any) -> Any:
 @click.option("--method", default="POST", show_default=True, help="HTTP method.")
 @click.option("--retry", is_flag=True, help="Retry on network errors, 429, 5xx (queries only).")
 @reveal_option
+@at_option
 @json_option
 @handles_errors
 def send(
@@ -80,6 +89,7 @@ def paykka_group() -> None:
 @connection_options
 @click.option("--domain-name", required=True, help="Your web shop's domain, no scheme or port.")
 @click.option("--display-name", default=None, help="Shown to the shopper (PayKKa's default).")
+@at_option
 @json_option
 @handles_errors
 def session_command(domain_name: str, display_name: str | None, as_json: bool, **o: Any) -> None:
@@ -113,6 +123,7 @@ def session_command(domain_name: str, display_name: str | None, as_json: bool, *
 @click.option("--extra", type=existing_file, default=None, help="JSON object of extra fields.")
 @token_options
 @reveal_option
+@at_option
 @json_option
 @handles_errors
 def pay_command(token: str, reveal: bool, as_json: bool, **o: Any) -> None:
@@ -121,7 +132,6 @@ def pay_command(token: str, reveal: bool, as_json: bool, **o: Any) -> None:
     the outcome is unknown; query the transaction by --trans-id."""
     if o["decryption"] == "merchant" and not o["keys"]:
         raise click.UsageError("--decryption merchant needs --key (your Apple Pay key)")
-    o["at"] = None
     parsed = read_token(token)
     decrypted = decrypt_or_verify(parsed, o, trust_store(o["root"]))
     order = {"trans_id": o["trans_id"], "amount": o["amount"], "currency": o["currency"]}
@@ -160,6 +170,7 @@ def pay_command(token: str, reveal: bool, as_json: bool, **o: Any) -> None:
     help="Repeatable.",
 )
 @click.option("--extra", type=existing_file, default=None, help="JSON object of extra fields.")
+@at_option
 @json_option
 @handles_errors
 def checkout_command(
@@ -194,6 +205,7 @@ def checkout_command(
 @click.argument("session_id")
 @connection_options
 @reveal_option
+@at_option
 @json_option
 @handles_errors
 def checkout_status_command(session_id: str, reveal: bool, as_json: bool, **o: Any) -> None:
@@ -210,6 +222,7 @@ def checkout_status_command(session_id: str, reveal: bool, as_json: bool, **o: A
 @click.option("--order-id", default=None, help="PayKKa's order number.")
 @click.option("--session-id", default=None, help="A checkout session's id.")
 @reveal_option
+@at_option
 @json_option
 @handles_errors
 def query_command(
@@ -251,6 +264,7 @@ def query_command(
     "--allow-unsigned-answer", is_flag=True, help="Accept an answer without sign (inferred)."
 )
 @token_options
+@at_option
 @json_option
 @handles_errors
 def yabandpay_pay(
@@ -269,7 +283,6 @@ def yabandpay_pay(
     from ..client import YabandPayClient
 
     parsed = read_token(token)
-    o["at"] = None
     decrypted = decrypt_or_verify(parsed, o, trust_store(o["root"]))
     signer = YabandPaySigner(read_secret(secret_key_file), user=user, empty_values=empty_values)
     with YabandPayClient(
@@ -284,6 +297,7 @@ def yabandpay_pay(
             description=o["description"],
             notify_url=o["notify_url"],
             decrypted=decrypted,
+            now=o["at"],
         )
     document = {"verified": answer.signed, "code": answer.code, "message": answer.message}
     print_answer(document, answer.data, reveal=True, as_json=as_json)

@@ -4,6 +4,7 @@ typed results read from each verified answer. :mod:`.paykka` adds the sync and a
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -38,6 +39,8 @@ Call = tuple[Endpoint, Callable[[], bytes]]
 PaykkaApi = Literal["v1.2", "v3"]
 
 _ID_MAX = 64
+_PATH = re.compile(r"/[\x21-\x7e]{0,2000}")
+_METHOD = re.compile(r"[A-Z]{1,16}")
 
 
 def _identifier(value: Any, what: str) -> str:
@@ -90,6 +93,8 @@ class PaykkaCalls:
             raise InvalidKeyError("platform_public_key must be PayKKa's RSA public key")
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise InvalidArgumentError("retry must be a RetryPolicy")
+        if nonce_store is not None and not isinstance(nonce_store, NonceStore):
+            raise InvalidArgumentError("nonce_store must implement NonceStore (remember)")
         if not callable(clock):
             raise InvalidArgumentError("clock must be a function returning the time")
         self.merchant_id = _identifier(merchant_id, "merchant_id")
@@ -267,9 +272,12 @@ class PaykkaCalls:
     def send_call(self, path: str, body: Body, *, method: str, retry: bool) -> Call:
         """Any call: a mapping gets ``merchant_id`` and ``timestamp`` when it lacks them;
         bytes and text are sent exactly as given."""
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise InvalidArgumentError("the path must start with '/': the path, not the URL")
-        if not isinstance(method, str) or not method.isalpha():
+        if not isinstance(path, str) or not _PATH.fullmatch(path):
+            # What the v3 string to sign takes: the path as sent, visible ASCII.
+            raise InvalidArgumentError(
+                "the path must start with '/' and be visible ASCII: the path, not the URL"
+            )
+        if not isinstance(method, str) or not _METHOD.fullmatch(method.upper()):
             raise InvalidArgumentError("the method must be a word such as POST")
         target = Endpoint(
             name="send",

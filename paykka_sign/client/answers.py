@@ -42,6 +42,8 @@ class ApplePaySession:
 
     def merchant_session(self) -> dict[str, Any]:
         """The decoded session object, for Apple Pay JS's ``completeMerchantValidation``."""
+        if not isinstance(self.data, str):
+            raise MalformedBodyError("the Apple Pay session data is not text")
         try:
             raw = base64.b64decode(self.data, validate=True)
         except (binascii.Error, ValueError):
@@ -104,7 +106,8 @@ def paykka_answer(status: int, message: VerifiedMessage) -> PaykkaAnswer:
         raise MalformedBodyError("the PayKKa answer's ret_msg is not text")
     if ret_code != PAYKKA_RET_SUCCESS:
         raise PspRefusedError(
-            f"PayKKa refused the request (HTTP {status}, ret_code {ret_code})",
+            f"PayKKa refused the request (HTTP {status}): ret_code {psp_text(ret_code)}, "
+            f"ret_msg {psp_text(ret_msg)}",
             psp_code=ret_code,
             psp_message=ret_msg,
             status=status,
@@ -112,6 +115,12 @@ def paykka_answer(status: int, message: VerifiedMessage) -> PaykkaAnswer:
     if not 200 <= status < 300:
         raise HttpStatusError(f"PayKKa answered HTTP {status} with ret_code 000000", status=status)
     return PaykkaAnswer(status, ret_code, ret_msg, doc.get("data"), message)
+
+
+def psp_text(value: str, limit: int = 120) -> str:
+    """A PSP's code or message as one quoted, bounded, printable line (it is authentic, but
+    a terminal or a log should not receive its control characters or megabytes)."""
+    return ascii(value[:limit] + ("..." if len(value) > limit else ""))
 
 
 def _data(answer: PaykkaAnswer) -> dict[str, Any]:

@@ -45,6 +45,16 @@ def _signed_path(request: httpx.Request) -> str:
     return request.url.raw_path.decode("ascii")
 
 
+def _check_request(request: httpx.Request) -> None:
+    if not isinstance(request, httpx.Request):
+        raise InvalidArgumentError("the auth flow takes an httpx.Request")
+
+
+def _check_response(response: httpx.Response) -> None:
+    if not isinstance(response, httpx.Response):
+        raise InvalidArgumentError("the auth flow is answered with an httpx.Response")
+
+
 def _unsigned_error(response: httpx.Response, names: tuple[str, ...]) -> None:
     """Raise for an HTTP error status that carries none of the signature headers."""
     if response.is_success or any(name in response.headers for name in names):
@@ -106,10 +116,12 @@ class PaykkaV12Auth(httpx.Auth):
         self.verifier = verifier
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        _check_request(request)
         signed = self.signer.sign(request.content)
         request.headers.update(signed.headers)
         started = _log_request(request)
         response = yield request
+        _check_response(response)
         try:
             _unsigned_error(response, _V12_HEADERS)
             message = self.verifier.verify(dict(response.headers.items()), response.content)
@@ -135,11 +147,13 @@ class PaykkaV3Auth(httpx.Auth):
         self.verifier = verifier
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        _check_request(request)
         path = _signed_path(request)
         signed = self.signer.sign(request.method, path, request.content)
         request.headers.update(signed.headers)
         started = _log_request(request)
         response = yield request
+        _check_response(response)
         try:
             _unsigned_error(response, _V3_HEADERS)
             message = self.verifier.verify(

@@ -109,6 +109,8 @@ class PaykkaClient(PaykkaCalls):
                 error: PaykkaSignError = network_error(
                     exc, host=self.base_url.host, outcome_unknown=not target.retry_safe
                 )
+            except httpx.InvalidURL:
+                raise InvalidArgumentError("the request URL is not valid") from None
             except PaykkaSignError as exc:
                 error = exc
             if _give_up(call, attempt, attempts, error):
@@ -265,6 +267,8 @@ class AsyncPaykkaClient(PaykkaCalls):
                 error: PaykkaSignError = network_error(
                     exc, host=self.base_url.host, outcome_unknown=not target.retry_safe
                 )
+            except httpx.InvalidURL:
+                raise InvalidArgumentError("the request URL is not valid") from None
             except PaykkaSignError as exc:
                 error = exc
             if _give_up(call, attempt, attempts, error):

@@ -36,7 +36,7 @@ from ..errors import (  # noqa: E402
 from ..messages import dump_json, parse_json_object  # noqa: E402
 from ..yabandpay import YabandPaySigner  # noqa: E402
 from ._transport import DEFAULT_TIMEOUT, base_url, network_error, timeout  # noqa: E402
-from .answers import YabandPayAnswer  # noqa: E402
+from .answers import YabandPayAnswer, psp_text  # noqa: E402
 from .endpoints import (  # noqa: E402
     YABANDPAY_BASE_URLS,
     YABANDPAY_OPERATIONS,
@@ -78,6 +78,10 @@ class _YabandPayCalls:
         operation = YABANDPAY_OPERATIONS.get(operation, operation)
         if extra is not None and not isinstance(extra, Mapping):
             raise InvalidArgumentError("extra must be a JSON object (a mapping)")
+        if fields.get("decrypted") is not None and not isinstance(
+            fields["decrypted"], DecryptedToken
+        ):
+            raise InvalidArgumentError("decrypted must be an applepay_crypto DecryptedToken")
         if extra and "operation" in extra:
             raise InvalidArgumentError("give operation= rather than an extra 'operation'")
         request = yabandpay_applepay_request(
@@ -95,10 +99,12 @@ class _YabandPayCalls:
         doc = parse_json_object(response.content, what="YabandPay answer")
         if doc.get("status") is not True:
             code, message = doc.get("code"), doc.get("message")
+            text = message if isinstance(message, str) else ""
             raise PspRefusedError(
-                f"YabandPay refused the request (code {_code_text(code)})",
+                f"YabandPay refused the request: code {psp_text(_code_text(code))}, "
+                f"message {psp_text(text)}",
                 psp_code=_code_text(code),
-                psp_message=message if isinstance(message, str) else "",
+                psp_message=text,
                 status=status,
             )
         data, signed = self._verified_data(doc)

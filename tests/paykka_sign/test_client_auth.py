@@ -288,7 +288,11 @@ def test_a_refusal_by_paykka_carries_its_ret_code(
     assert (error.code, error.psp_code, error.psp_message, error.status) == (
         "psp_refused", "010000", "Invalid request", 400,
     )  # fmt: skip
-    assert error.to_dict()["psp_code"] == "010000"
+    assert error.to_dict() == {
+        "code": "psp_refused",
+        "message": "PayKKa refused the request (HTTP 400): ret_code '010000', "
+        "ret_msg 'Invalid request'",
+    }
 
 
 # --- retries: queries only ---------------------------------------------------------------
