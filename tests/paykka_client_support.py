@@ -8,6 +8,7 @@ recorded. Answers are functions of the request, so a test can tamper with one.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -103,12 +104,18 @@ def envelope(data: Any = None, *, ret_code: str = "000000", ret_msg: str = "Succ
 
 
 def v3_answer(
-    platform: rsa.RSAPrivateKey, app_id: str, body: bytes, *, status: int = 200
+    platform: rsa.RSAPrivateKey,
+    app_id: str,
+    body: bytes,
+    *,
+    status: int = 200,
+    now: dt.datetime | None = None,
 ) -> Responder:
     """Sign ``body`` as PayKKa v3 answers: over the request's method and path (inferred)."""
 
     def respond(request: Received) -> Answer:
-        signed = PaykkaV3Signer(platform, app_id=app_id).sign(request.method, request.path, body)
+        signer = PaykkaV3Signer(platform, app_id=app_id)
+        signed = signer.sign(request.method, request.path, body, now=now)
         headers = {k: v for k, v in signed.headers.items() if k != "x-paykka-appid"}
         return Answer(status, {"content-type": "application/json", **headers}, body)
 

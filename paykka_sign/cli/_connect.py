@@ -84,11 +84,12 @@ def paykka_client(o: dict[str, Any]) -> PaykkaClient:
     from ..client import PaykkaClient
 
     at = o.get("at")
+    platform = read_public_key(o["platform_key_path"])  # the quick one first
     return PaykkaClient(
         api=o["api"],
         clock=(lambda: at) if at is not None else utc_now,
         private_key=read_private_key(o["key_path"]),
-        platform_public_key=read_public_key(o["platform_key_path"]),
+        platform_public_key=platform,
         merchant_id=o["merchant_id"],
         app_id=o["app_id"],
         base_url=o["base_url"],

@@ -135,16 +135,17 @@ def pay_command(token: str, reveal: bool, as_json: bool, **o: Any) -> None:
     parsed = read_token(token)
     decrypted = decrypt_or_verify(parsed, o, trust_store(o["root"]))
     order = {"trans_id": o["trans_id"], "amount": o["amount"], "currency": o["currency"]}
+    extra = read_extra(o["extra"])
     with paykka_client(o) as client:
         if o["decryption"] == "merchant":
             assert decrypted is not None
-            result = client.pay_decrypted(decrypted, extra=read_extra(o["extra"]), **order)
+            result = client.pay_decrypted(decrypted, extra=extra, **order)
         else:
             result = client.pay_token(
                 parsed,
                 decrypted=decrypted,
                 encoding=o["token_data_encoding"],
-                extra=read_extra(o["extra"]),
+                extra=extra,
                 **order,
             )
     document = {"verified": True, "status": result.status, "order_id": result.order_id}
@@ -184,6 +185,7 @@ def checkout_command(
     **o: Any,
 ) -> None:
     """Create a hosted or embedded checkout session; prints session_id and session_url."""
+    fields = read_extra(extra)
     with paykka_client(o) as client:
         session = client.create_checkout_session(
             trans_id=trans_id,
@@ -191,7 +193,7 @@ def checkout_command(
             currency=currency,
             session_mode=session_mode,
             allowed_payment_methods=list(methods),
-            extra=read_extra(extra),
+            extra=fields,
         )
     document = {
         "verified": True,

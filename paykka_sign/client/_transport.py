@@ -57,6 +57,14 @@ def base_url(given: Any, environment: Any, table: Mapping[str, str], what: str) 
     return url
 
 
+def tls_options(url: httpx.URL) -> dict[str, Any]:
+    """httpx options for ``url``: plain http (allowed on loopback only, see :func:`base_url`)
+    carries no TLS, so no certificate store is loaded for it (~25 ms per client, which a
+    local simulator's tests pay many times). Every call goes to this one base URL: paths are
+    checked to start with '/', and redirects are not followed."""
+    return {"verify": False} if url.scheme == "http" else {}
+
+
 def timeout(value: Any) -> httpx.Timeout:
     if isinstance(value, httpx.Timeout):
         return value

@@ -27,7 +27,7 @@ from ..applepay_requests import TokenDataEncoding, TokenSource  # noqa: E402
 from ..errors import InvalidArgumentError, PaykkaSignError  # noqa: E402
 from ..messages import Body  # noqa: E402
 from ._paykka_calls import Call, PaykkaCalls, apple_pay_session  # noqa: E402
-from ._transport import DEFAULT_TIMEOUT, network_error, timeout  # noqa: E402
+from ._transport import DEFAULT_TIMEOUT, network_error, timeout, tls_options  # noqa: E402
 from .answers import (  # noqa: E402
     ApplePaySession,
     CheckoutSession,
@@ -82,7 +82,11 @@ class PaykkaClient(PaykkaCalls):
         super().__init__(**config)
         _check_transport(transport, httpx.BaseTransport)
         self._http = httpx.Client(
-            base_url=self.base_url, auth=self.auth, timeout=_timeout(timeout), transport=transport
+            base_url=self.base_url,
+            auth=self.auth,
+            timeout=_timeout(timeout),
+            transport=transport,
+            **tls_options(self.base_url),
         )
 
     def __enter__(self) -> PaykkaClient:
@@ -240,7 +244,11 @@ class AsyncPaykkaClient(PaykkaCalls):
         super().__init__(**config)
         _check_transport(transport, httpx.AsyncBaseTransport)
         self._http = httpx.AsyncClient(
-            base_url=self.base_url, auth=self.auth, timeout=_timeout(timeout), transport=transport
+            base_url=self.base_url,
+            auth=self.auth,
+            timeout=_timeout(timeout),
+            transport=transport,
+            **tls_options(self.base_url),
         )
 
     async def __aenter__(self) -> AsyncPaykkaClient:

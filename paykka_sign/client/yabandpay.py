@@ -35,7 +35,7 @@ from ..errors import (  # noqa: E402
 )
 from ..messages import dump_json, parse_json_object  # noqa: E402
 from ..yabandpay import YabandPaySigner  # noqa: E402
-from ._transport import DEFAULT_TIMEOUT, base_url, network_error, timeout  # noqa: E402
+from ._transport import DEFAULT_TIMEOUT, base_url, network_error, timeout, tls_options  # noqa: E402
 from .answers import YabandPayAnswer, psp_text  # noqa: E402
 from .endpoints import (  # noqa: E402
     YABANDPAY_BASE_URLS,
@@ -164,7 +164,10 @@ class YabandPayClient(_YabandPayCalls):
         if transport is not None and not isinstance(transport, httpx.BaseTransport):
             raise InvalidArgumentError("transport must be an httpx.BaseTransport")
         self._http = httpx.Client(
-            base_url=self.base_url, timeout=_timeout(timeout), transport=transport
+            base_url=self.base_url,
+            timeout=_timeout(timeout),
+            transport=transport,
+            **tls_options(self.base_url),
         )
 
     def __enter__(self) -> YabandPayClient:
@@ -230,7 +233,10 @@ class AsyncYabandPayClient(_YabandPayCalls):
         if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
             raise InvalidArgumentError("transport must be an httpx.AsyncBaseTransport")
         self._http = httpx.AsyncClient(
-            base_url=self.base_url, timeout=_timeout(timeout), transport=transport
+            base_url=self.base_url,
+            timeout=_timeout(timeout),
+            transport=transport,
+            **tls_options(self.base_url),
         )
 
     async def __aenter__(self) -> AsyncYabandPayClient:
