@@ -223,3 +223,23 @@ def test_yabandpay_pay(psp: LocalPsp, minted: dict[str, Path], tmp_path: Path) -
     request = json.loads(psp.received[0].body)
     assert (request["method"], request["data"]["operation"]) == ("v3.ApplePay", "2")
     assert request["time"] == int(NOW.timestamp())
+
+
+def test_an_unexpected_exception_is_internal_error(
+    monkeypatch: pytest.MonkeyPatch, key_dir: Path, platform: tuple[rsa.RSAPrivateKey, Path]
+) -> None:
+    import paykka_sign.cli.client as commands
+
+    def broken(path: str, *, what: str) -> bytes:
+        raise RuntimeError(f"a library's text quoting {PAN}")
+
+    monkeypatch.setattr(commands, "read_input", broken)
+    _, pub = platform
+    result = run("send", *_connection(key_dir, pub, "http://127.0.0.1:9"), "--path", "/p",
+                 "--json")  # fmt: skip
+    assert result.exit_code == 2
+    assert json.loads(result.stdout)["error"] == {
+        "code": "internal_error",
+        "message": "unexpected RuntimeError; please report this as a bug",
+    }
+    assert PAN not in result.output
