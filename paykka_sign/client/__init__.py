@@ -9,6 +9,7 @@ standard library only); the auths and the clients raise
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from ._extra import httpx_available, missing_httpx
@@ -34,6 +35,8 @@ else:
             raise missing_httpx()
         raise AttributeError(name)
 
+# A library logs, the application decides where: silent until it configures logging.
+logging.getLogger("paykka_sign.client").addHandler(logging.NullHandler())
 
 __all__ = [
     "ENDPOINTS",
