@@ -26,7 +26,8 @@ from .webhooks import (
 
 if TYPE_CHECKING or httpx_available():
     from .auth import PaykkaV3Auth, PaykkaV12Auth
-    from .paykka import AsyncPaykkaClient, PaykkaClient
+    from .paykka import PaykkaClient
+    from .paykka_async import AsyncPaykkaClient
     from .yabandpay import AsyncYabandPayClient, YabandPayClient
 else:
 
@@ -34,6 +35,7 @@ else:
         if name in __all__:
             raise missing_httpx()
         raise AttributeError(name)
+
 
 # A library logs, the application decides where: silent until it configures logging.
 logging.getLogger("paykka_sign.client").addHandler(logging.NullHandler())

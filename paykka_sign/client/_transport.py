@@ -65,6 +65,11 @@ def tls_options(url: httpx.URL) -> dict[str, Any]:
     return {"verify": False} if url.scheme == "http" else {}
 
 
+def check_transport(transport: Any, kind: type) -> None:
+    if transport is not None and not isinstance(transport, kind):
+        raise InvalidArgumentError(f"transport must be an httpx.{kind.__name__}")
+
+
 def timeout(value: Any) -> httpx.Timeout:
     if isinstance(value, httpx.Timeout):
         return value

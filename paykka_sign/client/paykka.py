@@ -1,5 +1,6 @@
-"""PayKKa's Apple Pay flows as calls, sync (:class:`PaykkaClient`) and async
-(:class:`AsyncPaykkaClient`): the same methods, the same bodies, the same checks.
+"""PayKKa's Apple Pay flows as calls, over a synchronous ``httpx.Client``
+(:class:`PaykkaClient`; :mod:`.paykka_async` has the same calls awaited): the bodies and
+answers are :mod:`._paykka_calls`', shared by both.
 
 Every call signs the exact bytes it sends and returns only what verified (the auths of
 :mod:`.auth`); a refusal by PayKKa raises ``psp_refused`` with PayKKa's ``ret_code``. Retries:
@@ -8,8 +9,6 @@ Every call signs the exact bytes it sends and returns only what verified (the au
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import time
 from collections.abc import Mapping, Sequence
 from types import TracebackType
@@ -27,7 +26,13 @@ from ..applepay_requests import TokenDataEncoding, TokenSource  # noqa: E402
 from ..errors import InvalidArgumentError, PaykkaSignError  # noqa: E402
 from ..messages import Body  # noqa: E402
 from ._paykka_calls import Call, PaykkaCalls, apple_pay_session  # noqa: E402
-from ._transport import DEFAULT_TIMEOUT, network_error, timeout, tls_options  # noqa: E402
+from ._transport import (  # noqa: E402
+    DEFAULT_TIMEOUT,
+    check_transport,
+    network_error,
+    timeout,
+    tls_options,
+)
 from .answers import (  # noqa: E402
     ApplePaySession,
     CheckoutSession,
@@ -39,33 +44,11 @@ from .answers import (  # noqa: E402
 )
 from .auth import verified_message  # noqa: E402
 from .endpoints import SESSION_MODE_DEFAULT  # noqa: E402
-from .retry import is_retryable  # noqa: E402
+from .retry import give_up  # noqa: E402
 
-__all__ = ["AsyncPaykkaClient", "PaykkaClient"]
-
-logger = logging.getLogger("paykka_sign.client")
+__all__ = ["PaykkaClient"]
 
 _JSON = {"content-type": "application/json"}
-
-
-def _check_transport(transport: Any, kind: type) -> None:
-    if transport is not None and not isinstance(transport, kind):
-        raise InvalidArgumentError(f"transport must be an httpx.{kind.__name__}")
-
-
-def _give_up(call: Call, attempt: int, attempts: int, error: PaykkaSignError) -> bool:
-    """True when ``error`` ends the call; logs the retry otherwise."""
-    if attempt >= attempts or not is_retryable(error):
-        return True
-    logger.info(
-        "PayKKa %s %s failed (%s), attempt %d of %d; retrying (a query, safe to repeat)",
-        call[0].method,
-        call[0].path,
-        error.code,
-        attempt,
-        attempts,
-    )
-    return False
 
 
 class PaykkaClient(PaykkaCalls):
@@ -80,7 +63,7 @@ class PaykkaClient(PaykkaCalls):
         **config: Any,
     ) -> None:
         super().__init__(**config)
-        _check_transport(transport, httpx.BaseTransport)
+        check_transport(transport, httpx.BaseTransport)
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=self.auth,
@@ -117,7 +100,7 @@ class PaykkaClient(PaykkaCalls):
                 raise InvalidArgumentError("the request URL is not valid") from None
             except PaykkaSignError as exc:
                 error = exc
-            if _give_up(call, attempt, attempts, error):
+            if give_up(call[0], attempt, attempts, error):
                 raise error
             time.sleep(self.retry.delay(attempt))
         raise AssertionError("unreachable")  # pragma: no cover
@@ -229,158 +212,6 @@ class PaykkaClient(PaykkaCalls):
             trans_id=trans_id, order_id=order_id, session_id=session_id
         )
         return transaction(self._run(call))
-
-
-class AsyncPaykkaClient(PaykkaCalls):
-    """The calls of :class:`PaykkaClient`, awaited, over ``httpx.AsyncClient``."""
-
-    def __init__(
-        self,
-        *,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        transport: httpx.AsyncBaseTransport | None = None,
-        **config: Any,
-    ) -> None:
-        super().__init__(**config)
-        _check_transport(transport, httpx.AsyncBaseTransport)
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            auth=self.auth,
-            timeout=_timeout(timeout),
-            transport=transport,
-            **tls_options(self.base_url),
-        )
-
-    async def __aenter__(self) -> AsyncPaykkaClient:
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    async def _run(self, call: Call) -> PaykkaAnswer:
-        target, build = call
-        attempts = self.retry.attempts_for(target.retry_safe)
-        for attempt in range(1, attempts + 1):
-            try:
-                response = await self._http.request(
-                    target.method, target.path, content=build(), headers=_JSON
-                )
-                return paykka_answer(response.status_code, verified_message(response))
-            except httpx.HTTPError as exc:
-                error: PaykkaSignError = network_error(
-                    exc, host=self.base_url.host, outcome_unknown=not target.retry_safe
-                )
-            except httpx.InvalidURL:
-                raise InvalidArgumentError("the request URL is not valid") from None
-            except PaykkaSignError as exc:
-                error = exc
-            if _give_up(call, attempt, attempts, error):
-                raise error
-            await asyncio.sleep(self.retry.delay(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def send(
-        self, path: str, body: Body, *, method: str = "POST", retry: bool = False
-    ) -> PaykkaAnswer:
-        return await self._run(self.send_call(path, body, method=method, retry=retry))
-
-    async def apple_pay_session(
-        self, *, domain_name: str, display_name: str | None = None
-    ) -> ApplePaySession:
-        call = self.apple_pay_session_call(domain_name=domain_name, display_name=display_name)
-        return apple_pay_session(await self._run(call))
-
-    async def pay_decrypted(
-        self,
-        token: DecryptedToken,
-        *,
-        trans_id: str,
-        amount: int,
-        currency: str,
-        allow_mismatch: bool = False,
-        payment_type: str = "PURCHASE",
-        extra: Mapping[str, Any] | None = None,
-    ) -> Transaction:
-        call = self.pay_decrypted_call(
-            token,
-            trans_id=trans_id,
-            amount=amount,
-            currency=currency,
-            allow_mismatch=allow_mismatch,
-            payment_type=payment_type,
-            extra=extra,
-        )
-        return transaction(await self._run(call))
-
-    async def pay_token(
-        self,
-        token: TokenSource,
-        *,
-        trans_id: str,
-        amount: int,
-        currency: str,
-        decrypted: DecryptedToken | None = None,
-        encoding: TokenDataEncoding = "json",
-        store_payment_method: bool | None = None,
-        token_usage: str | None = None,
-        shopper_reference: str | None = None,
-        payment_type: str = "PURCHASE",
-        extra: Mapping[str, Any] | None = None,
-    ) -> Transaction:
-        call = self.pay_token_call(
-            token,
-            trans_id=trans_id,
-            amount=amount,
-            currency=currency,
-            decrypted=decrypted,
-            encoding=encoding,
-            store_payment_method=store_payment_method,
-            token_usage=token_usage,
-            shopper_reference=shopper_reference,
-            payment_type=payment_type,
-            extra=extra,
-        )
-        return transaction(await self._run(call))
-
-    async def create_checkout_session(
-        self,
-        *,
-        trans_id: str,
-        amount: int,
-        currency: str,
-        session_mode: str = SESSION_MODE_DEFAULT,
-        allowed_payment_methods: Sequence[str] = ("APPLE_PAY",),
-        extra: Mapping[str, Any] | None = None,
-    ) -> CheckoutSession:
-        call = self.create_session_call(
-            trans_id=trans_id,
-            amount=amount,
-            currency=currency,
-            session_mode=session_mode,
-            allowed_payment_methods=allowed_payment_methods,
-            extra=extra,
-        )
-        return checkout_session(await self._run(call))
-
-    async def query_checkout_session(self, session_id: str) -> CheckoutSession:
-        return checkout_session(await self._run(self.query_session_call(session_id)))
-
-    async def query_transaction(
-        self,
-        *,
-        trans_id: str | None = None,
-        order_id: str | None = None,
-        session_id: str | None = None,
-    ) -> Transaction:
-        call = self.query_transaction_call(
-            trans_id=trans_id, order_id=order_id, session_id=session_id
-        )
-        return transaction(await self._run(call))
 
 
 _timeout = timeout

@@ -11,12 +11,21 @@ failure that says nothing happened or that the PSP was momentarily unable to ans
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from ..errors import HttpStatusError, InvalidArgumentError, NetworkError, PspRefusedError
-from .endpoints import PAYKKA_HTTP_RETRYABLE
+from ..errors import (
+    HttpStatusError,
+    InvalidArgumentError,
+    NetworkError,
+    PaykkaSignError,
+    PspRefusedError,
+)
+from .endpoints import PAYKKA_HTTP_RETRYABLE, Endpoint
 
 __all__ = ["RetryPolicy"]
+
+logger = logging.getLogger("paykka_sign.client")
 
 _MAX_ATTEMPTS = 10
 _MAX_DELAY = 5.0
@@ -61,4 +70,19 @@ def is_retryable(error: Exception) -> bool:
         return True
     if isinstance(error, HttpStatusError | PspRefusedError):
         return error.status in PAYKKA_HTTP_RETRYABLE
+    return False
+
+
+def give_up(target: Endpoint, attempt: int, attempts: int, error: PaykkaSignError) -> bool:
+    """True when ``error`` ends the call; logs the retry otherwise."""
+    if attempt >= attempts or not is_retryable(error):
+        return True
+    logger.info(
+        "PayKKa %s %s failed (%s), attempt %d of %d; retrying (a query, safe to repeat)",
+        target.method,
+        target.path,
+        error.code,
+        attempt,
+        attempts,
+    )
     return False

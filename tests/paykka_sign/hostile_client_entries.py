@@ -179,7 +179,7 @@ def entry_points(
 
     notifications = YabandPayNotificationHandler(signer)
     c = "client.paykka.PaykkaClient"
-    a = "client.paykka.AsyncPaykkaClient"
+    a = "client.paykka_async.AsyncPaykkaClient"
     entries: dict[str, list[Call]] = {
         "client.endpoints.endpoint": [
             lambda v: endpoint(v, "initiate"),
@@ -349,7 +349,7 @@ def entry_points(
 #: The names whose calls hand a token to applepay_crypto, whose errors pass through.
 TOKEN_TAKING = {
     "client.paykka.PaykkaClient.pay_token",
-    "client.paykka.AsyncPaykkaClient.pay_token",
+    "client.paykka_async.AsyncPaykkaClient.pay_token",
     "client.yabandpay.YabandPayClient.applepay",
     "client.yabandpay.AsyncYabandPayClient.applepay",
 }
