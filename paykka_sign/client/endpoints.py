@@ -82,8 +82,8 @@ V12_BASE_URLS: dict[str, str] = {
     "sandbox": "https://sandbox.aq.paykka.com",
 }
 
-#: YabandPay: ``POST https://mapi.yabandpay.com/Payments`` (documented). One host for sandbox
-#: and production (documented: the sandbox is a property of the merchant account); inferred.
+#: YabandPay: ``POST https://mapi.yabandpay.com/Payments`` (documented). No separate sandbox
+#: host is documented; inferred: the same host, sandbox being a property of the account.
 YABANDPAY_BASE_URLS: dict[str, str] = {
     "production": "https://mapi.yabandpay.com",
 }
