@@ -368,3 +368,15 @@ def test_without_httpx_one_clear_error_names_the_extra() -> None:
         "missing_dependency the PayKKa/YabandPay HTTP client needs httpx: "
         "pip install 'applepay-toolkit[client]'"
     )
+
+
+def test_yabandpay_logs_hold_no_secret(psp: LocalPsp, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="paykka_sign.client")
+    psp.answer(_yabandpay_answer({"order_id": "Y1", "state": "paid"}))
+    with YabandPayClient(YabandPaySigner(SECRET, user="016683"), base_url=psp.url) as client:
+        client.applepay(TOKEN, **ORDER)
+    text = "\n".join(r.getMessage() for r in caplog.records if r.name == "paykka_sign.client")
+    assert "YabandPay request body=" in text and "sign verified" in text
+    assert SECRET not in text
