@@ -20,6 +20,7 @@ from .webhooks import (
     PaykkaEvent,
     PaykkaWebhookHandler,
     WebhookAnswer,
+    WebhookResult,
     YabandPayNotification,
     YabandPayNotificationHandler,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "RetryPolicy",
     "Transaction",
     "WebhookAnswer",
+    "WebhookResult",
     "YabandPayAnswer",
     "YabandPayClient",
     "YabandPayNotification",

@@ -1,9 +1,11 @@
 """PayKKa webhooks and YabandPay notifications: verify, parse into a typed event, and the
 answer the PSP expects back.
 
-Framework-neutral: give the headers and the raw body as received; send back
-``handler.answer`` (status, content type, body). A refused message raises its
-``paykka_sign`` error; answer it with :meth:`WebhookAnswer.refusal` (the PSP retries later).
+Framework-neutral: give the headers and the raw body as received. ``handle`` returns the
+verified event (or raises the ``paykka_sign`` error) and ``handler.answer`` is what to send
+back; ``respond`` does both and never raises: a :class:`WebhookResult` with the event (or
+``None`` and the error's code) and the answer to send (the acknowledgement, or
+:meth:`WebhookAnswer.refusal`, after which the PSP tries again later).
 
 * PayKKa: ``notify_type`` ``PAYMENT.*`` / ``REFUND.*`` (documented), fields at the top of the
   body (documented for v1.2) or, inferred, under ``data``. Verified by the
@@ -37,6 +39,7 @@ __all__ = [
     "PaykkaEvent",
     "PaykkaWebhookHandler",
     "WebhookAnswer",
+    "WebhookResult",
     "YabandPayNotification",
     "YabandPayNotificationHandler",
 ]
@@ -90,6 +93,17 @@ class PaykkaEvent:
     def category(self) -> str:
         """``PAYMENT`` or ``REFUND``."""
         return self.notify_type.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    """What :meth:`PaykkaWebhookHandler.respond` and
+    :meth:`YabandPayNotificationHandler.respond` found: the verified ``event`` (``None``
+    when refused, with ``error`` the code) and the ``answer`` to send back."""
+
+    event: PaykkaEvent | YabandPayNotification | None
+    answer: WebhookAnswer
+    error: str | None = None
 
 
 def _text(doc: Mapping[str, Any], name: str) -> str | None:
@@ -171,6 +185,13 @@ class PaykkaWebhookHandler:
             message = self.verifier.verify(headers, body)
         return paykka_event(message)
 
+    def respond(self, headers: Mapping[str, str], body: bytes | str) -> WebhookResult:
+        """:meth:`handle`, and the answer for PayKKa either way (never raises)."""
+        try:
+            return WebhookResult(self.handle(headers, body), self.answer)
+        except PaykkaSignError as error:
+            return WebhookResult(None, WebhookAnswer.refusal(error), error.code)
+
 
 @dataclass(frozen=True)
 class YabandPayNotification:
@@ -204,3 +225,10 @@ class YabandPayNotificationHandler:
             currency=fields.get("currency"),
             fields=fields,
         )
+
+    def respond(self, body: bytes | str | Mapping[str, Any]) -> WebhookResult:
+        """:meth:`handle`, and the answer for YabandPay either way (never raises)."""
+        try:
+            return WebhookResult(self.handle(body), self.answer)
+        except PaykkaSignError as error:
+            return WebhookResult(None, WebhookAnswer.refusal(error), error.code)

@@ -293,7 +293,12 @@ def entry_points(
             signed_webhook_v3,
             signed_webhook_v12,
         ],
+        "client.webhooks.PaykkaWebhookHandler.respond": [
+            lambda v: webhook_v3.respond(v, v),
+            lambda v: webhook_v12.respond({"signature": "AAAA"}, v),
+        ],
         "client.webhooks.YabandPayNotificationHandler": [YabandPayNotificationHandler],
+        "client.webhooks.YabandPayNotificationHandler.respond": [notifications.respond],
         "client.webhooks.YabandPayNotificationHandler.handle": [notifications.handle],
         "client.yabandpay.YabandPayClient": [
             YabandPayClient,
@@ -338,6 +343,7 @@ def entry_points(
         "client.webhooks.PaykkaEvent": records,
         "client.webhooks.WebhookAnswer": "a constant answer, or one built from an error",
         "client.webhooks.YabandPayNotification": records,
+        "client.webhooks.WebhookResult": records,
         f"{c}.close": "takes no argument",
         f"{a}.aclose": "takes no argument",
         "client.yabandpay.YabandPayClient.close": "takes no argument",

@@ -299,6 +299,13 @@ def test_paykka_v3_webhook(platform_key: rsa.RSAPrivateKey) -> None:
     assert handler.answer == WebhookAnswer(
         200, "application/json", b'{"ret_code":"000000","ret_msg":"Success"}'
     )
+    fresh = PaykkaV3Signer(platform_key, app_id=APP).sign("POST", "/hooks/paykka", body)
+    result = handler.respond(dict(fresh.headers), body)
+    assert (result.answer, result.error) == (handler.answer, None)
+    assert result.event is not None and result.event.trans_id == "order-1"
+    refused = handler.respond(dict(fresh.headers), body)  # the same nonce again
+    assert (refused.event, refused.error, refused.answer.status) == (None, "replayed_nonce", 400)
+    assert refused.answer.body == b'{"ret_code":"010000","ret_msg":"replayed_nonce"}'
     for headers, path, code in [
         (dict(signed.headers), "/hooks/paykka", "replayed_nonce"),
         (dict(signed.headers), "/hooks/other-shop", "signature_invalid"),
@@ -342,6 +349,8 @@ def test_yabandpay_notification() -> None:
     note = handler.handle(json.dumps({"sign": sign, "data": data}).encode())
     assert (note.order_id, note.state, note.amount) == ("Y1", "paid", "0.10")
     assert handler.answer.body == b"success"
+    assert handler.respond(json.dumps({"sign": sign, "data": data})).event == note
+    assert handler.respond(b"{}").error == "missing_field"
     with pytest.raises(Exception) as caught:
         handler.handle(json.dumps({"sign": sign, "data": {**data, "state": "refunded"}}))
     assert getattr(caught.value, "code", None) == "signature_invalid"
