@@ -89,6 +89,8 @@ def network_error(exc: httpx.HTTPError, *, host: str, outcome_unknown: bool) -> 
     else:
         kind = "failed"
     message = f"the request to {host} {kind}"
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return NetworkError(message + " (nothing was sent)")
     if outcome_unknown:
         # review: a timeout after the request left may still have charged the card.
         message += (

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
@@ -13,13 +14,16 @@ from ._extra import require_httpx
 require_httpx()
 
 import httpx  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 from applepay_crypto import DecryptedToken  # noqa: E402
 
 from ..applepay_requests import TokenDataEncoding, TokenSource  # noqa: E402
+from ..clock import DEFAULT_WINDOW, Clock, utc_now  # noqa: E402
 from ..errors import InvalidArgumentError, PaykkaSignError  # noqa: E402
 from ..messages import Body  # noqa: E402
-from ._paykka_calls import Call, PaykkaCalls, apple_pay_session  # noqa: E402
+from ..replay import NonceStore  # noqa: E402
+from ._paykka_calls import Call, PaykkaApi, PaykkaCalls, apple_pay_session  # noqa: E402
 from ._transport import (  # noqa: E402
     DEFAULT_TIMEOUT,
     check_transport,
@@ -38,7 +42,7 @@ from .answers import (  # noqa: E402
 )
 from .auth import verified_message  # noqa: E402
 from .endpoints import SESSION_MODE_DEFAULT  # noqa: E402
-from .retry import give_up  # noqa: E402
+from .retry import RetryPolicy, give_up  # noqa: E402
 
 __all__ = ["AsyncPaykkaClient"]
 
@@ -51,11 +55,33 @@ class AsyncPaykkaClient(PaykkaCalls):
     def __init__(
         self,
         *,
+        private_key: rsa.RSAPrivateKey,
+        platform_public_key: rsa.RSAPublicKey,
+        merchant_id: str,
+        api: PaykkaApi = "v3",
+        app_id: str | None = None,
+        base_url: str | None = None,
+        environment: str = "sandbox",
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        answer_window: dt.timedelta = DEFAULT_WINDOW,
+        nonce_store: NonceStore | None = None,
+        clock: Clock = utc_now,
         transport: httpx.AsyncBaseTransport | None = None,
-        **config: Any,
     ) -> None:
-        super().__init__(**config)
+        super().__init__(
+            private_key=private_key,
+            platform_public_key=platform_public_key,
+            merchant_id=merchant_id,
+            api=api,
+            app_id=app_id,
+            base_url=base_url,
+            environment=environment,
+            retry=retry,
+            answer_window=answer_window,
+            nonce_store=nonce_store,
+            clock=clock,
+        )
         check_transport(transport, httpx.AsyncBaseTransport)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,

@@ -156,11 +156,18 @@ class YabandPayClient(_YabandPayCalls):
         self,
         signer: YabandPaySigner,
         *,
+        base_url: str | None = None,
+        environment: str = "production",
+        require_signed_answers: bool = True,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.BaseTransport | None = None,
-        **config: Any,
     ) -> None:
-        super().__init__(signer, **config)
+        super().__init__(
+            signer,
+            base_url=base_url,
+            environment=environment,
+            require_signed_answers=require_signed_answers,
+        )
         if transport is not None and not isinstance(transport, httpx.BaseTransport):
             raise InvalidArgumentError("transport must be an httpx.BaseTransport")
         self._http = httpx.Client(
@@ -225,11 +232,18 @@ class AsyncYabandPayClient(_YabandPayCalls):
         self,
         signer: YabandPaySigner,
         *,
+        base_url: str | None = None,
+        environment: str = "production",
+        require_signed_answers: bool = True,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
-        **config: Any,
     ) -> None:
-        super().__init__(signer, **config)
+        super().__init__(
+            signer,
+            base_url=base_url,
+            environment=environment,
+            require_signed_answers=require_signed_answers,
+        )
         if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
             raise InvalidArgumentError("transport must be an httpx.AsyncBaseTransport")
         self._http = httpx.AsyncClient(

@@ -358,7 +358,7 @@ def test_network_failures_are_network_error(
             client.pay_decrypted(_decrypted(), trans_id="order-1", amount=1000, currency="EUR")
     assert query.value.code == "network_error"
     assert "could not connect" in query.value.message
-    assert "query the transaction" in payment.value.message  # outcome unknown: say so
+    assert "nothing was sent" in payment.value.message  # a refused connection: safe to resend
 
 
 def test_a_slow_answer_times_out(
@@ -376,6 +376,12 @@ def test_a_slow_answer_times_out(
     ):
         client.query_transaction(trans_id="order-1")
     assert "timed out" in caught.value.message
+    with (
+        _client(psp, rsa_key, platform_key, timeout=0.1) as client,
+        pytest.raises(NetworkError) as payment,
+    ):
+        client.pay_decrypted(_decrypted(), trans_id="order-1", amount=1000, currency="EUR")
+    assert "query the transaction by its id before sending it again" in payment.value.message
 
 
 def test_retry_policy() -> None:
