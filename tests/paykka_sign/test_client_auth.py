@@ -434,3 +434,30 @@ def test_a_refused_answer_is_logged_by_its_code(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert warnings == ["PayKKa POST /v3/payment/acq/query -> HTTP 200 refused: signature_invalid"]
     assert PAN not in caplog.text  # an unverified body is never logged
+
+
+def test_the_auth_works_with_a_plain_httpx_client(
+    psp: LocalPsp, rsa_key: rsa.RSAPrivateKey, platform_key: rsa.RSAPrivateKey
+) -> None:
+    import httpx
+
+    from paykka_sign import InMemoryNonceStore, PaykkaV3Signer
+    from paykka_sign.client import PaykkaV3Auth
+
+    auth = PaykkaV3Auth(
+        PaykkaV3Signer(rsa_key, app_id=APP),
+        PaykkaV3Verifier(platform_key.public_key(), app_id=APP, nonce_store=InMemoryNonceStore()),
+    )
+    psp.answer(v3_answer(platform_key, APP, _tx()))
+    with httpx.Client(base_url=psp.url, auth=auth) as http:
+        response = http.post("/v3/payment/acq/query?x=1", content=b'{"trans_id":"order-1"}')
+        assert response.extensions["paykka_sign.verified"].body == response.content
+        psp.answer(_tampered_body(v3_answer(platform_key, APP, _tx())))
+        with pytest.raises(Exception) as caught:
+            http.post("/v3/payment/acq/query", content=b"{}")
+    assert getattr(caught.value, "code", None) == "signature_invalid"
+    got = psp.received[0]
+    assert got.path == "/v3/payment/acq/query?x=1"  # the query string is signed too
+    PaykkaV3Verifier(rsa_key.public_key(), app_id=APP).verify(
+        "POST", got.path, got.headers, got.body
+    )
