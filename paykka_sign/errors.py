@@ -13,13 +13,18 @@ from typing import ClassVar
 __all__ = [
     "AmountMismatchError",
     "CurrencyMismatchError",
+    "HttpStatusError",
+    "InternalError",
     "InvalidArgumentError",
     "InvalidHeaderError",
     "InvalidKeyError",
     "MalformedBodyError",
+    "MissingDependencyError",
     "MissingFieldError",
+    "NetworkError",
     "OutputExistsError",
     "PaykkaSignError",
+    "PspRefusedError",
     "RecipientMismatchError",
     "ReplayedNonceError",
     "SignatureInvalidError",
@@ -131,3 +136,48 @@ class UnsupportedTokenError(PaykkaSignError):
     """The decrypted token cannot be sent this way (an EMV token has no 3-D Secure cryptogram)."""
 
     code = "unsupported_token"
+
+
+class MissingDependencyError(PaykkaSignError, ImportError):
+    """An optional extra is not installed (the HTTP client needs ``httpx``: the ``client``
+    extra). Also an ``ImportError``, so ``except ImportError`` still works."""
+
+    code = "missing_dependency"
+
+
+class NetworkError(PaykkaSignError):
+    """The PSP could not be reached or did not answer in time (connection, TLS, timeout)."""
+
+    code = "network_error"
+
+
+class HttpStatusError(PaykkaSignError):
+    """The PSP answered with an HTTP error status and no signature: nothing in it is
+    authentic, so only the status is reported."""
+
+    code = "http_error"
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class PspRefusedError(PaykkaSignError):
+    """The PSP's authentic answer refuses the request: PayKKa's ``ret_code`` other than
+    ``000000``, YabandPay's ``status: false``. ``psp_code`` and ``psp_message`` are the PSP's."""
+
+    code = "psp_refused"
+
+    def __init__(
+        self, message: str, *, psp_code: str, psp_message: str, status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.psp_code = psp_code
+        self.psp_message = psp_message
+        self.status = status
+
+
+class InternalError(PaykkaSignError):
+    """A bug of this tool: an exception it did not expect (the CLI names its type only)."""
+
+    code = "internal_error"

@@ -8,6 +8,7 @@ from applepay_crypto.cli._group import ToolkitGroup
 
 from .. import __version__
 from .applepay import applepay_request
+from .client import paykka_group, send, yabandpay_pay
 from .paykka import keygen, sign, verify
 from .yabandpay import yabandpay
 
@@ -30,3 +31,6 @@ main.add_command(sign)
 main.add_command(verify)
 main.add_command(yabandpay)
 main.add_command(applepay_request)
+main.add_command(send)
+main.add_command(paykka_group)
+yabandpay.add_command(yabandpay_pay)

@@ -37,6 +37,11 @@ _USAGE_CODES = {
     "invalid_configuration",
     "file_exists",
     "trust_root_missing",
+    # Issue #13: the PSP could not be reached, the client extra is absent, a bug of this
+    # tool: setup, not a verdict on the message.
+    "network_error",
+    "missing_dependency",
+    "internal_error",
 }
 #: Bodies and requests are small; refuse to slurp an unbounded stream.
 MAX_INPUT_BYTES = 1024 * 1024

@@ -305,6 +305,52 @@ KEY_READERS: dict[tuple[str, str], Callable[[World, Path], tuple[str, list[str]]
         "paykka-sign",
         ["yabandpay", "verify", "--notification", str(_request(w)), "--secret-key-file", str(f)],
     ),
+    # issue #13's client commands: the key is read (and warned about) before any connection;
+    # the base URL is a closed loopback port, so nothing leaves the machine.
+    ("paykka-sign send", "signing_key"): lambda w, f: (
+        "paykka-sign",
+        ["send", *_connection(w, f), "--path", "/v3/payment/acq/query", "--body", str(_body(w))],
+    ),
+    ("paykka-sign paykka session", "signing_key"): lambda w, f: (
+        "paykka-sign",
+        ["paykka", "session", *_connection(w, f), "--domain-name", "shop.example"],
+    ),
+    ("paykka-sign paykka checkout", "signing_key"): lambda w, f: (
+        "paykka-sign",
+        ["paykka", "checkout", *_connection(w, f), "--trans-id", "t1", *_order()],
+    ),
+    ("paykka-sign paykka checkout-status", "signing_key"): lambda w, f: (
+        "paykka-sign",
+        ["paykka", "checkout-status", "s1", *_connection(w, f)],
+    ),
+    ("paykka-sign paykka query", "signing_key"): lambda w, f: (
+        "paykka-sign",
+        ["paykka", "query", *_connection(w, f), "--trans-id", "t1"],
+    ),
+    ("paykka-sign paykka pay", "signing_key"): lambda w, f: (
+        "paykka-sign",
+        ["paykka", "pay", str(w.token), *_connection(w, f), *_merchant(w), "--trans-id", "t1", *_order()],
+    ),
+    ("paykka-sign paykka pay", "keys"): lambda w, f: (
+        "paykka-sign",
+        [
+            "paykka", "pay", str(w.token), *_connection(w, w.rsa_key), "--key", str(f),
+            "--cert", str(w.cert), "--root", str(w.ca / "root.pem"), "--at", AT,
+            "--trans-id", "t1", *_order(),
+        ],
+    ),
+    ("paykka-sign yabandpay pay", "secret_key_file"): lambda w, f: (
+        "paykka-sign",
+        ["yabandpay", "pay", str(w.token), *_merchant(w), *_yabandpay(), "--secret-key-file", str(f)],
+    ),
+    ("paykka-sign yabandpay pay", "keys"): lambda w, f: (
+        "paykka-sign",
+        [
+            "yabandpay", "pay", str(w.token), "--key", str(f), "--cert", str(w.cert),
+            "--root", str(w.ca / "root.pem"), "--at", AT, *_yabandpay(),
+            "--secret-key-file", str(w.secret),
+        ],
+    ),
     # applepay-crypto's own warning, for comparison: the same words
     ("applepay-crypto decrypt", "keys"): lambda w, f: (
         "applepay-crypto",
@@ -327,6 +373,35 @@ def _request(w: World) -> Path:
     path = w.base / "request.json"
     path.write_text('{"user":"u","method":"v3.CreatePayments","time":1,"sign":"00","data":{}}')
     return path
+
+
+def _connection(w: World, signing_key: Path) -> list[str]:
+    """PayKKa client options: the signing key given, a platform key, a closed port."""
+    platform = w.base / "platform.pub.pem"
+    if not platform.exists():
+        key = serialization.load_pem_private_key(w.rsa_key.read_bytes(), password=None)
+        platform.write_bytes(
+            key.public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+        )
+    return [
+        "--signing-key", str(signing_key), "--platform-key", str(platform),
+        "--merchant-id", "M1", "--app-id", "A1", "--base-url", "http://127.0.0.1:9",
+        "--timeout", "2",
+    ]  # fmt: skip
+
+
+def _order() -> list[str]:
+    return ["--amount", "1000", "--currency", "EUR"]
+
+
+def _yabandpay() -> list[str]:
+    return [
+        "--user", "u", "--order-id", "o1", "--description", "d",
+        "--notify-url", "https://shop.example/n", "--amount", "1000", "--currency", "EUR",
+        "--base-url", "http://127.0.0.1:9",
+    ]  # fmt: skip
 
 
 def _exposed_copy(world: World, source: Path, name: str) -> Path:

@@ -18,7 +18,7 @@ import inspect
 import json
 import pkgutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -374,6 +374,17 @@ NOT_INPUT = {
 }
 
 
+# Issue #13: the client (tests/paykka_sign/hostile_client_entries.py), when its extra is there.
+try:
+    import hostile_client_entries
+except ImportError:  # pragma: no cover - httpx absent: the client's names are not walked
+    hostile_client_entries = None  # type: ignore[assignment]
+if hostile_client_entries is not None:
+    _client_entries, _client_not_input = hostile_client_entries.entry_points(KEY, SECRET, NOW)
+    ENTRY_POINTS.update(_client_entries)
+    NOT_INPUT.update(_client_not_input)
+
+
 def paykka_v3_new_nonce() -> str:
     from paykka_sign.paykka_v3 import new_nonce
 
@@ -383,7 +394,7 @@ def paykka_v3_new_nonce() -> str:
 def _public_callables() -> set[str]:
     found = set()
     for info in pkgutil.walk_packages(paykka_sign.__path__, "paykka_sign."):
-        if info.name.startswith(("paykka_sign.cli", "paykka_sign.testing")):
+        if info.name.split(".")[1] in ("cli", "testing"):  # not "client"
             continue
         module = importlib.import_module(info.name)
         short = info.name.removeprefix("paykka_sign.")
@@ -409,7 +420,9 @@ def test_every_public_entry_point_is_covered() -> None:
 
 _ALLOWED: tuple[type[BaseException], ...] = (PaykkaSignError,)
 #: applepay_requests hands tokens to applepay_crypto, whose errors pass through (documented).
-_TOKEN_TAKING = {name for name in ENTRY_POINTS if name.startswith("applepay_requests.")}
+_TOKEN_TAKING = {name for name in ENTRY_POINTS if name.startswith("applepay_requests.")} | (
+    hostile_client_entries.TOKEN_TAKING if hostile_client_entries is not None else set()
+)
 
 
 def _call(name: str, call: Call, value: Any) -> None:
@@ -480,6 +493,23 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return paths
 
 
+@pytest.fixture(scope="module")
+def psp_url(files: dict[str, Path]) -> Iterator[str]:
+    """Issue #13: a PayKKa/YabandPay stand-in on 127.0.0.1 answering with the hostile file,
+    signed by the platform key at ``--at`` (so that it reaches the client's parsers)."""
+    support = pytest.importorskip("paykka_client_support")
+
+    def respond(request: Any) -> Any:
+        raw = files["input"].read_bytes()
+        if request.path == "/Payments":
+            return support.Answer(200, {"content-type": "application/json"}, raw)
+        return support.v3_answer(KEY, "A1", raw, now=NOW)(request)
+
+    with support.local_psp() as psp:
+        psp.answer(respond)
+        yield psp.url
+
+
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
     found = set()
     for name, command in group.commands.items():
@@ -490,10 +520,50 @@ def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> set[tuple[str
     return found
 
 
-def _cli_cases(f: dict[str, Path]) -> dict[tuple[str, ...], list[list[str]]]:
+def _client_cli_cases(f: dict[str, Path], url: str) -> dict[tuple[str, ...], list[list[str]]]:
+    """Issue #13: the commands that talk to a PSP (answers: the hostile file, signed)."""
+    i, pub, key, secret = str(f["input"]), str(f["pub"]), str(f["key"]), str(f["secret"])
+    c = ["--signing-key", key, "--platform-key", pub, "--merchant-id", "M1", "--app-id", "A1",
+         "--base-url", url]  # fmt: skip
+    order = ["--amount", "1", "--currency", "EUR"]
+    # Answers reach the parsers through send and query; the other commands get the hostile
+    # file where it is read before any key (a 2048-bit key takes ~40 ms to load and check).
+    return {
+        ("send",): [
+            [*c, "--path", "/p", "--body", i],
+            [*c[2:], "--signing-key", i, "--path", "/p"],
+        ],
+        ("paykka", "session"): [[*c[:2], "--platform-key", i, *c[4:], "--domain-name", "d"]],
+        ("paykka", "pay"): [[i, *c, *order, "--trans-id", "t", "--decryption", "paykka"]],
+        ("paykka", "checkout"): [[*c, *order, "--trans-id", "t", "--extra", i]],
+        ("paykka", "checkout-status"): [["S1", "--signing-key", i, *c[2:]]],
+        ("paykka", "query"): [[*c, "--trans-id", "t", "--reveal"]],
+        ("yabandpay", "pay"): [
+            [
+                i,
+                *order,
+                "--order-id",
+                "o",
+                "--description",
+                "d",
+                "--notify-url",
+                "u",
+                "--user",
+                "u",
+                "--secret-key-file",
+                secret,
+                "--base-url",
+                url,
+            ],
+        ],
+    }
+
+
+def _cli_cases(f: dict[str, Path], url: str = "") -> dict[tuple[str, ...], list[list[str]]]:
     """Per command, argument lists reading the hostile file ``f["input"]``."""
     i, pub, key, secret = str(f["input"]), str(f["pub"]), str(f["key"]), str(f["secret"])
     return {
+        **_client_cli_cases(f, url),
         ("keygen",): [["--out", i]],  # an existing file: refused before generating
         ("sign",): [
             ["--key", key, "--body", i],
@@ -566,10 +636,10 @@ def _as_file_bytes(value: Any) -> bytes:
 @settings(_SETTINGS, max_examples=25)  # each example runs 12 commands: keep CI fast
 @given(value=hostile(), as_json=st.booleans())
 def test_property_cli_refuses_with_its_error(
-    files: dict[str, Path], value: Any, as_json: bool
+    files: dict[str, Path], psp_url: str, value: Any, as_json: bool
 ) -> None:
     files["input"].write_bytes(_as_file_bytes(value))
-    for command, cases in _cli_cases(files).items():
+    for command, cases in _cli_cases(files, psp_url).items():
         for args in cases:
             argv = [
                 *command,

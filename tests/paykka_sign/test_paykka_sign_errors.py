@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -46,6 +48,11 @@ EXPECTED_CODES = {
     "CurrencyMismatchError": "currency_mismatch",
     "UnknownCurrencyError": "unknown_currency",
     "UnsupportedTokenError": "unsupported_token",
+    # Issue #13: the client.
+    "MissingDependencyError": "missing_dependency",
+    "NetworkError": "network_error",
+    "HttpStatusError": "http_error",
+    "PspRefusedError": "psp_refused",
 }
 
 
@@ -88,6 +95,49 @@ def _overwrite(key: rsa.RSAPrivateKey) -> None:
         write_private_key(path, key)
 
 
+def _client_call(key: rsa.RSAPrivateKey, answer: Callable[[Any], Any]) -> None:
+    """A query through the client whose transport answers ``answer(request)`` (no network)."""
+    httpx = pytest.importorskip("httpx")
+    from paykka_sign.client import PaykkaClient, RetryPolicy
+
+    with PaykkaClient(
+        private_key=key, platform_public_key=key.public_key(), merchant_id="M", app_id="A",
+        base_url="https://paykka.test", retry=RetryPolicy(attempts=1),
+        transport=httpx.MockTransport(answer),
+    ) as client:  # fmt: skip
+        client.query_transaction(trans_id="t")
+
+
+def _refusal(key: rsa.RSAPrivateKey) -> Callable[[Any], Any]:
+    import httpx
+
+    def answer(request: Any) -> Any:
+        body = b'{"ret_code":"010000","ret_msg":"Invalid request"}'
+        path = request.url.raw_path.decode()
+        headers = dict(PaykkaV3Signer(key, app_id="A").sign("POST", path, body).headers)
+        return httpx.Response(400, headers=headers, content=body)
+
+    return answer
+
+
+def _unreachable(request: Any) -> Any:
+    import httpx
+
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+def _without_httpx() -> None:
+    from paykka_sign.client._extra import require_httpx
+
+    saved = sys.modules.get("httpx")
+    sys.modules["httpx"] = None  # type: ignore[assignment]
+    try:
+        require_httpx()
+    finally:
+        if saved is not None:
+            sys.modules["httpx"] = saved
+
+
 def _triggers(key: rsa.RSAPrivateKey) -> dict[str, Callable[[], object]]:
     signed = PaykkaV12Signer(key).sign(b'{"merchant_id":"M","timestamp":1}')
     return {
@@ -121,7 +171,17 @@ def _triggers(key: rsa.RSAPrivateKey) -> dict[str, Callable[[], object]]:
         "unsupported_token": lambda: paykka_decrypted_payment(
             _token("EMV"), amount=1000, currency="EUR"
         ),
+        "missing_dependency": _without_httpx,
+        "network_error": lambda: _client_call(key, _unreachable),
+        "http_error": lambda: _client_call(key, lambda request: _http_response(503)),
+        "psp_refused": lambda: _client_call(key, _refusal(key)),
     }
+
+
+def _http_response(status: int) -> Any:
+    import httpx
+
+    return httpx.Response(status, content=b"<html>unavailable</html>")
 
 
 def test_codes_are_stable_and_unique() -> None:
