@@ -9,6 +9,8 @@ The short path::
     result.payment_data.pan, result.payment_data.online_payment_cryptogram
 """
 
+import logging as _logging
+
 from .decryptor import DecryptedToken, TokenDecryptor, decrypt_token, verify_token
 from .errors import (
     ApplePayError,
@@ -33,6 +35,10 @@ from .token import PaymentToken, parse_token, read_token
 from .trust import TrustStore, install_apple_root, load_apple_root
 
 __version__ = "0.1.0"
+
+# A library never configures logging: records go nowhere until the application does
+# (and never to stderr through logging's last-resort handler). docs: README, "Logging".
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())
 
 __all__ = [
     "DEFAULT_MAX_AGE",

@@ -36,6 +36,7 @@ from .errors import (
     error_class,
 )
 from .keys import MerchantKey
+from .moments import utc_moment
 from .replay import ReplayGuard
 from .signature import DEFAULT_MAX_AGE
 from .token import MAX_TOKEN_BYTES
@@ -90,7 +91,7 @@ class BatchConfig:
             max_age_seconds=max_age.total_seconds(),
             verify_signature=trust is not None,
             reveal=reveal,
-            now=now,
+            now=utc_moment(now) if now is not None else None,
             replay_guard_factory=replay_guard_factory,
         )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -26,7 +27,6 @@ from ._timetext import utc_text_or_none
 from .errors import (
     ConfigurationError,
     DecryptionFailedError,
-    ReplayedTransactionError,
     TagMismatchError,
 )
 from .keys import (
@@ -37,8 +37,10 @@ from .keys import (
     KeyUnwrapper,
     MerchantKey,
 )
+from .logs import logs_rejections
+from .moments import utc_moment
 from .payment_data import PaymentData
-from .replay import ReplayGuard
+from .replay import ReplayGuard, check_replay
 from .rsa_v1 import OAEP_PADDING
 from .signature import DEFAULT_MAX_AGE, TokenVerifier, VerifiedSignature, utc_now
 from .token import PaymentToken, parse_token
@@ -54,6 +56,8 @@ __all__ = [
     "decrypt_with_symmetric_key",
     "verify_token",
 ]
+
+_log = logging.getLogger(__name__)
 
 TokenSource = bytes | bytearray | str | Mapping[str, Any] | PaymentToken
 
@@ -96,6 +100,29 @@ class DecryptedToken:
         )
 
 
+def _keyring(keys: object) -> Keyring:
+    """The decryptor's keys as given, or a clear refusal (issue #14, item 6): a path or PEM
+    where a loaded key belongs is the commonest slip."""
+    if isinstance(keys, Keyring):
+        return keys
+    if isinstance(keys, MerchantKey):
+        return Keyring([keys])
+    iterable = isinstance(keys, Iterable) and not isinstance(keys, str | bytes | os.PathLike)
+    items = list(keys) if iterable else None  # type: ignore[call-overload]
+    if not items or not all(isinstance(key, MerchantKey) for key in items):
+        raise ConfigurationError(
+            "keys must be a MerchantKey, a Keyring or a non-empty list of MerchantKey "
+            f"(not {type(keys).__name__}): MerchantKey.load(path, certificate=...) reads files"
+        )
+    return Keyring(items)
+
+
+def _moment(now: dt.datetime | str | None) -> dt.datetime | None:
+    """``now=`` as given (a datetime, naive meaning UTC, or ISO 8601 text with a zone),
+    checked before any work: a wrong type is a ConfigurationError even unverified."""
+    return utc_moment(now) if now is not None else None
+
+
 def _iso(moment: dt.datetime | None) -> str | None:
     return utc_text_or_none(moment)
 
@@ -129,10 +156,7 @@ class TokenDecryptor:
         if replay_guard is not None and not verify_signature:
             raise ConfigurationError("a replay guard needs verified signing times")
         self.replay_guard = replay_guard
-        if isinstance(keys, Keyring):
-            self.keyring = keys
-        else:
-            self.keyring = Keyring([keys] if isinstance(keys, MerchantKey) else keys)
+        self.keyring = _keyring(keys)
         for key in self.keyring:
             _warm_up(key)
         self.verify_signature = verify_signature
@@ -142,22 +166,27 @@ class TokenDecryptor:
             else None
         )
 
-    def verify(self, token: TokenSource, *, now: dt.datetime | None = None) -> VerifiedSignature:
+    @logs_rejections(_log, "token")
+    def verify(
+        self, token: TokenSource, *, now: dt.datetime | str | None = None
+    ) -> VerifiedSignature:
         if self.verifier is None:
             raise ConfigurationError("this decryptor was configured without signature verification")
         return self.verifier.verify(parse_token(token), now=now)
 
+    @logs_rejections(_log, "token")
     def decrypt(
         self,
         token: TokenSource,
         *,
-        now: dt.datetime | None = None,
+        now: dt.datetime | str | None = None,
         replay_guard: ReplayGuard | None = None,
     ) -> DecryptedToken:
         """Verify, decrypt, and (with a replay guard) refuse a transactionId seen before.
 
         ``replay_guard`` here overrides the decryptor's own for this call.
         """
+        now = _moment(now)
         parsed = parse_token(token)
         verified = self.verifier.verify(parsed, now=now) if self.verifier is not None else None
         key = self.keyring.find(parsed.public_key_hash, version=parsed.version)
@@ -165,19 +194,24 @@ class TokenDecryptor:
             plaintext = _decrypt_payload(parsed, key)
         except TagMismatchError as exc:
             raise _explain_tag_mismatch(parsed, verified=verified is not None) from exc.__cause__
-        return _complete(
+        result = _complete(
             parsed,
             verified,
             plaintext,
             replay_guard if replay_guard is not None else self.replay_guard,
         )
+        _log.info(
+            "token decrypted with the merchant key of publicKeyHash %s", key.public_key_hash_b64
+        )
+        return result
 
+    @logs_rejections(_log, "token")
     def derive_symmetric_key(
-        self, token: TokenSource, *, now: dt.datetime | None = None
+        self, token: TokenSource, *, now: dt.datetime | str | None = None
     ) -> SymmetricKey:
         """The token's AES key, for a split where another party decrypts without the private
         key (issue #12, part 5). Only after full verification: the same parse and signature
-        checks as :meth:`decrypt`, then the key restored through the merchant key's holder.
+        checks as :meth:`decrypt`, then the key derived through the merchant key's holder.
 
         The result is a SECRET: with it and the token, anyone reads the card number. The
         data is not decrypted here (the key holder need never see cardholder data), so a
@@ -189,6 +223,7 @@ class TokenDecryptor:
                 "a symmetric key is handed out for verified tokens only: this decryptor was "
                 "configured without signature verification"
             )
+        now = _moment(now)
         parsed = parse_token(token)
         self.verifier.verify(parsed, now=now)
         key = self.keyring.find(parsed.public_key_hash, version=parsed.version)
@@ -201,18 +236,24 @@ class TokenDecryptor:
             )
         else:
             secret = rsa_v1.unwrap(cast(KeyUnwrapper, key.holder), cast(bytes, parsed.wrapped_key))
+        _log.info(
+            "symmetric key derived with the merchant key of publicKeyHash %s",
+            key.public_key_hash_b64,
+        )
         return SymmetricKey(parsed.version, parsed.transaction_id, parsed.public_key_hash, secret)
 
+    @logs_rejections(_log, "token")
     def decrypt_with_symmetric_key(
         self,
         token: TokenSource,
         key: SymmetricKey | bytes,
         *,
-        now: dt.datetime | None = None,
+        now: dt.datetime | str | None = None,
         replay_guard: ReplayGuard | None = None,
     ) -> DecryptedToken:
-        """:meth:`decrypt` with the token's AES key given instead of restored: the same
+        """:meth:`decrypt` with the token's AES key given instead of derived: the same
         parse, signature check (unless switched off), payload checks and replay guard."""
+        now = _moment(now)
         parsed = parse_token(token)
         verified = self.verifier.verify(parsed, now=now) if self.verifier is not None else None
         plaintext = _decrypt_with_symmetric_key(parsed, key)
@@ -238,10 +279,7 @@ def _complete(
         # Recorded only once the token decrypts: a token refused for a fixable reason
         # (a key missing from the keyring) can be retried; of concurrent duplicates,
         # exactly one passes the atomic check.
-        if guard.seen(parsed.transaction_id, verified.signing_time):  # lower case already
-            raise ReplayedTransactionError(
-                f"transactionId {parsed.transaction_id} was already processed: replay"
-            )
+        check_replay(guard, parsed.transaction_id, verified.signing_time)
     return build(
         DecryptedToken,
         version=parsed.version,
@@ -316,14 +354,14 @@ def _decrypt_with_symmetric_key(parsed: PaymentToken, key: SymmetricKey | bytes)
 
 
 def _explain_tag_mismatch(token: PaymentToken, *, verified: bool) -> TagMismatchError:
-    """Review (#11): altered data and a wrongly restored key fail the same AES-GCM tag. A
+    """Review (#11): altered data and a wrongly derived key fail the same AES-GCM tag. A
     verified signature covers the data, so then the key is wrong; without one (``--no-verify``)
     altered data is as likely, and blaming the merchant id would send the merchant the wrong
     way."""
     if not verified:
         return TagMismatchError(
             "AES-GCM rejected the data (tag mismatch). The signature was not checked, so the "
-            "data may have been altered; otherwise the key was restored wrongly (the merchant "
+            "data may have been altered; otherwise the key was derived wrongly (the merchant "
             "id or the payment processing key is not the one the token was made for). Verify "
             "the signature to tell the two apart."
         )
@@ -334,7 +372,7 @@ def _explain_tag_mismatch(token: PaymentToken, *, verified: bool) -> TagMismatch
         )
     return TagMismatchError(
         "AES-GCM rejected the data (tag mismatch), although Apple's signature over it verified: "
-        "the key was restored wrongly. Check that the merchant id is the one of the payment "
+        "the key was derived wrongly. Check that the merchant id is the one of the payment "
         "processing certificate (its SHA-256 is used, not the string) and that the key is the "
         "payment processing key."
     )
@@ -377,12 +415,13 @@ def _trust(root: RootSource) -> TrustStore:
     return TrustStore.apple_root(root)
 
 
+@logs_rejections(_log, "token")
 def decrypt_token(
     token: TokenSource,
     *,
     key: MerchantKey | Iterable[MerchantKey],
     root: RootSource = None,
-    now: dt.datetime | None = None,
+    now: dt.datetime | str | None = None,
     max_age: dt.timedelta = DEFAULT_MAX_AGE,
     replay_guard: ReplayGuard | None = None,
 ) -> DecryptedToken:
@@ -391,23 +430,25 @@ def decrypt_token(
     return decryptor.decrypt(token, now=now, replay_guard=replay_guard)
 
 
+@logs_rejections(_log, "token")
 def verify_token(
     token: TokenSource,
     *,
     root: RootSource = None,
-    now: dt.datetime | None = None,
+    now: dt.datetime | str | None = None,
     max_age: dt.timedelta = DEFAULT_MAX_AGE,
 ) -> VerifiedSignature:
     """Apple's step 1 alone, without any merchant key."""
     return TokenVerifier(_trust(root), max_age=max_age).verify(parse_token(token), now=now)
 
 
+@logs_rejections(_log, "token")
 def decrypt_with_symmetric_key(
     token: TokenSource,
     key: SymmetricKey | bytes,
     *,
     root: RootSource = None,
-    now: dt.datetime | None = None,
+    now: dt.datetime | str | None = None,
     max_age: dt.timedelta = DEFAULT_MAX_AGE,
     replay_guard: ReplayGuard | None = None,
 ) -> DecryptedToken:
@@ -415,6 +456,7 @@ def decrypt_with_symmetric_key(
     verify the token's signature itself, decrypt with ``key``, check the payload, consult
     ``replay_guard``. Pass a loaded :class:`TrustStore` as ``root`` when doing many."""
     verifier = TokenVerifier(_trust(root), max_age=max_age)
+    now = _moment(now)
     parsed = parse_token(token)
     verified = verifier.verify(parsed, now=now)
     return _complete(parsed, verified, _decrypt_with_symmetric_key(parsed, key), replay_guard)

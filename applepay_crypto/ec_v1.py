@@ -104,11 +104,11 @@ def decrypt_with_symmetric_key(data: bytes, key: bytes) -> bytes:
     try:
         return AESGCM(key).decrypt(ZERO_IV, data, None)
     except InvalidTag:
-        # Altered data and a wrongly restored key (wrong merchant id or key) fail the same
+        # Altered data and a wrongly derived key (wrong merchant id or key) fail the same
         # tag: only a verified signature tells them apart (TokenDecryptor says which).
         raise TagMismatchError(
             "AES-GCM rejected the data (tag mismatch): the data was altered, or the key was "
-            "restored wrongly (the merchant id or the payment processing key is not the one "
+            "derived wrongly (the merchant id or the payment processing key is not the one "
             "the token was made for)"
         ) from None
 

@@ -97,13 +97,13 @@ class KeyNotFoundError(ApplePayError):
 
 
 class DecryptionFailedError(ApplePayError):
-    """The symmetric key could not be restored or AES-GCM rejected the ciphertext."""
+    """The symmetric key could not be derived or AES-GCM rejected the ciphertext."""
 
     code = "decryption_failed"
 
 
 class TagMismatchError(DecryptionFailedError):
-    """AES-GCM rejected the data: altered data, or a key restored wrongly. Same code as
+    """AES-GCM rejected the data: altered data, or a key derived wrongly. Same code as
     :class:`DecryptionFailedError`; the decryptor words the message by whether Apple's
     signature over the data was verified (review #11)."""
 

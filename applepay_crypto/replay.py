@@ -34,6 +34,7 @@ import logging
 import math
 import os
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -43,6 +44,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from ._timetext import utc_text
 from .errors import ApplePayError, ConfigurationError, ReplayedTransactionError
+from .moments import utc_moment
 from .signature import DEFAULT_MAX_AGE, utc_now
 
 __all__ = [
@@ -52,6 +54,7 @@ __all__ = [
     "ReplayGuard",
     "ReplayGuardUnavailableError",
     "SQLiteReplayGuard",
+    "check_replay",
     "replay_expiry",
 ]
 
@@ -63,6 +66,9 @@ DEFAULT_WINDOW = DEFAULT_MAX_AGE
 DEFAULT_MARGIN = dt.timedelta(seconds=30)
 
 Clock = Callable[[], dt.datetime]
+
+#: What a transactionId can be (Apple's are hexadecimal): printable, so logs stay readable.
+_TRANSACTION_ID = re.compile(r"[\x21-\x7e]{1,256}")
 
 
 @runtime_checkable
@@ -108,7 +114,8 @@ def replay_expiry(
     Raises :class:`ReplayedTransactionError` when ``signing_time`` is already
     ``window + margin`` or more away from ``now`` (on either side): see the module docstring.
     """
-    signing_time, now = _aware(signing_time), _aware(now)
+    signing_time = utc_moment(signing_time, what="the signing time")
+    now = utc_moment(now)
     reach = window + margin
     # Refused from the instant the entry would expire: expiry never reopens a window.
     if abs(now - signing_time) >= reach:
@@ -119,6 +126,29 @@ def replay_expiry(
             "Was 'now' overridden (decrypt(now=...)) without giving the guard the same clock?"
         )
     return signing_time + reach
+
+
+def check_replay(guard: ReplayGuard, transaction_id: str, signing_time: dt.datetime) -> None:
+    """Apple's last step for a verified token: raise :class:`ReplayedTransactionError` when
+    ``guard`` has seen ``transaction_id``, else record it (atomically, in the guard).
+
+    ``signing_time`` must be the verified one (:class:`~applepay_crypto.VerifiedSignature`,
+    :class:`~applepay_crypto.DecryptedToken`). The decision is logged on the
+    ``applepay_crypto.replay`` logger with the transactionId only (not card data).
+    """
+    if not isinstance(guard, ReplayGuard):
+        raise ConfigurationError("replay_guard must be a ReplayGuard (a seen() method)")
+    if not isinstance(transaction_id, str) or not isinstance(signing_time, dt.datetime):
+        raise ConfigurationError("a replay check needs a transactionId and a verified signing time")
+    if not _TRANSACTION_ID.fullmatch(transaction_id):
+        raise ConfigurationError("a transactionId is 1 to 256 printable ASCII characters")
+    transaction_id = transaction_id.lower()
+    if guard.seen(transaction_id, signing_time):
+        _log.warning("replay refused: transactionId %s was already processed", transaction_id[:80])
+        raise ReplayedTransactionError(
+            f"transactionId {transaction_id[:80]} was already processed: replay"
+        )
+    _log.info("replay guard: transactionId %s recorded (first use)", transaction_id[:80])
 
 
 class MemoryReplayGuard:

@@ -20,6 +20,7 @@ import datetime as dt
 import functools
 import hashlib
 import hmac
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import cast
@@ -33,7 +34,14 @@ from cryptography.x509.oid import ObjectIdentifier
 from ._frozen import build
 from ._timetext import utc_text
 from .cms import LayoutCache, SignedData, parse_signed_data, warm_up
-from .errors import CertificateInvalidError, SignatureInvalidError, SigningTimeOutOfWindowError
+from .errors import (
+    CertificateInvalidError,
+    ConfigurationError,
+    SignatureInvalidError,
+    SigningTimeOutOfWindowError,
+)
+from .logs import logs_rejections
+from .moments import utc_moment
 from .token import PaymentToken
 from .trust import TrustStore, ValidatedChain
 
@@ -50,6 +58,8 @@ __all__ = [
     "check_signing_time",
     "parse_signed_data",
 ]
+
+_log = logging.getLogger(__name__)
 
 LEAF_OID = ObjectIdentifier("1.2.840.113635.100.6.29")
 INTERMEDIATE_OID = ObjectIdentifier("1.2.840.113635.100.6.2.14")
@@ -253,12 +263,15 @@ def _key_kind(key_type: type) -> str:
 
 def check_signing_time(signing_time: dt.datetime, now: dt.datetime, max_age: dt.timedelta) -> None:
     """Step 1.e: the signing time is within ``max_age`` of ``now``, on either side."""
+    now = utc_moment(now)
     skew = now - signing_time
     if abs(skew) > max_age:
         direction = "before" if skew > dt.timedelta(0) else "after"
         raise SigningTimeOutOfWindowError(
             f"the token was signed at {_utc_text(signing_time)}, {_human(abs(skew))} {direction} "
-            f"the verification time {_utc_text(now)}; the window is {_human(max_age)}",
+            f"the verification time {_utc_text(now)}; the window is {_human(max_age)}. "
+            "A recorded (test or archived) token is checked at its signing time: "
+            f"--at {_utc_text(signing_time)} on the command line, now= in code",
             step="1.e signing time",
         )
 
@@ -314,7 +327,15 @@ class TokenVerifier:
         self._layouts = LayoutCache(layout_cache_size)
         warm_up()  # configuration time pays asn1crypto's first-use cost, not the first token
 
-    def verify(self, token: PaymentToken, *, now: dt.datetime | None = None) -> VerifiedSignature:
+    @logs_rejections(_log, "token")
+    def verify(
+        self, token: PaymentToken, *, now: dt.datetime | str | None = None
+    ) -> VerifiedSignature:
+        """Apple's step 1. ``now`` (default: the clock) is a datetime, naive meaning UTC, or
+        ISO 8601 text with a zone (``...Z``)."""
+        moment = utc_moment(now) if now is not None else None
+        if not isinstance(token, PaymentToken):
+            raise ConfigurationError("verify takes a PaymentToken (parse_token reads the JSON)")
         signed, signer, pending = self._layouts.parse(token.signature)
         signing_time = signing_time_of(signed)
         if signer is None:
@@ -328,13 +349,10 @@ class TokenVerifier:
             signer.chain.check_valid_at(signing_time)
         check_message_digest(signed, token)
         check_signer_signature(signed, signer.leaf, public_key=signer.public_key)
-        check_signing_time(signing_time, _aware(now) if now else self.clock(), self.max_age)
+        check_signing_time(
+            signing_time, moment if moment is not None else self.clock(), self.max_age
+        )
         if pending is not None:
             # Learned only from a token that passed every check.
             self._layouts.learn(pending, signer)
         return build(VerifiedSignature, signing_time=signing_time, chain=signer.chain.certificates)
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    """Naive datetimes are taken as UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)

@@ -12,6 +12,7 @@ import binascii
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -226,6 +227,16 @@ _DECODER = json.JSONDecoder(
 )
 
 
+def _what_token_text_is(text: bytes) -> str:
+    if text[:1] == b"[":
+        return "it is a JSON array, not an object"
+    if text in (b"null", b"true", b"false") or (text[:1].isdigit() and text.isdigit()):
+        return "it is a JSON value that is not an object"
+    if len(text) < 200:  # a token is thousands of characters, as JSON or as base64
+        return f"it is {len(text)} characters of text, far too short for a token"
+    return _what_text_is(text)
+
+
 def _loads(text: bytes) -> Any:
     """``text`` is stripped already: one JSON value must span all of it."""
     try:
@@ -248,13 +259,26 @@ def _payment_data_from(value: Any, *, depth: int) -> PaymentToken:
         if stripped[:1] in (b"{", b'"'):
             return _payment_data_from(_loads(stripped), depth=depth + 1)
         # base64 of the paymentData JSON (YabandPay's payment_token_object, iOS apps).
+        if _HEX_BYTES.fullmatch(stripped) and len(stripped) % 2 == 0:
+            # Never base64 of JSON text (that starts "ey" or "I"): say what it is.
+            raise MalformedTokenError(
+                "token is hexadecimal text: the token is the paymentData JSON or base64 of it"
+            )
         try:
             decoded = _decode_base64(stripped, "token")
         except MalformedTokenError:
-            # `5`, `null`, `[...]` and any other text land here: say what a token may be.
+            # `5`, `null`, `[...]` and any other text land here: say what a token may be,
+            # and what this one looks like (issue #14, item 7).
             raise MalformedTokenError(
-                "token is neither a JSON object (or its text) nor base64 of one"
+                "token is neither a JSON object (or its text) nor base64 of one: "
+                f"{_what_token_text_is(stripped)}"
             ) from None
+        if decoded.strip()[:1] not in (b"{", b'"'):
+            raise MalformedTokenError(
+                f"token is valid base64, but of {len(decoded)} bytes that are not JSON text: "
+                "base64 of the paymentData JSON was expected (is this another field, or "
+                "base64 applied twice?)"
+            )
         return _payment_data_from(decoded, depth=depth + 1)
     if not isinstance(value, dict | Mapping):  # dict first: the cheap check for parsed JSON
         raise MalformedTokenError("token is neither a JSON object nor base64 of one")
@@ -367,10 +391,65 @@ def _decode_base64(
     try:
         decoded = (decode or _strict_a2b_base64)(raw)
     except ValueError:  # binascii.Error, or non-ASCII text
-        raise MalformedTokenError(f"{label} is not well-formed base64") from None
+        raise MalformedTokenError(
+            f"{label} is not well-formed base64: {_what_text_is(raw)}"
+        ) from None
     if not _canonical_ending(raw, decoded):
-        raise MalformedTokenError(f"{label} is not well-formed base64")
+        raise MalformedTokenError(
+            f"{label} is not well-formed base64: its last characters are not the one "
+            "encoding of what they decode to (extra '=' or non-zero unused bits)"
+        )
     return decoded
+
+
+_HEX = re.compile(r"[0-9A-Fa-f]+")
+_HEX_BYTES = re.compile(rb"[0-9A-Fa-f]{16,}")
+_BASE64_TEXT = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_BASE64URL_TEXT = re.compile(r"[A-Za-z0-9_-]*={0,2}")
+_SPACE = re.compile(r"\s+")
+
+
+def _decodes(compact: str) -> bool:
+    try:
+        _strict_a2b_base64(compact)
+    except ValueError:
+        return False
+    return bool(compact)
+
+
+def _what_text_is(raw: bytes | str) -> str:
+    """What a text that is not strict base64 looks like, for the message (issue #14,
+    item 7): wrapped base64, base64url, hexadecimal, missing padding, or where the first
+    character outside base64 is. Never the text itself."""
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("ascii")
+        except UnicodeDecodeError:
+            return "it has bytes that are not ASCII text"
+    else:
+        text = raw
+    if not text:
+        return "it is empty"
+    compact = _SPACE.sub("", text)
+    if compact != text and _decodes(compact):
+        return "it is base64 wrapped over several lines (or with spaces): join it into one line"
+    if compact != text:
+        return "it is text with spaces or line breaks, not base64"
+    if len(compact) % 2 == 0 and _HEX.fullmatch(compact) and not compact.isdigit():
+        return "it is hexadecimal text, not base64"
+    if _BASE64URL_TEXT.fullmatch(compact) and ("-" in compact or "_" in compact):
+        return "it is base64url ('-' and '_'); Apple's fields are standard base64 ('+' and '/')"
+    if _BASE64_TEXT.fullmatch(compact) and len(compact) % 4:
+        return "its '=' padding is missing or incomplete"
+    if compact.startswith(("{", "[")):
+        return "it is JSON text, not base64"
+    position = next(
+        (i for i, c in enumerate(text) if not (c.isascii() and (c.isalnum() or c in "+/="))),
+        None,
+    )
+    if position is not None:
+        return f"character {position + 1} is not a base64 character"
+    return "its length or padding is not that of base64"
 
 
 def _canonical_ending(raw: bytes | str, decoded: bytes) -> bool:

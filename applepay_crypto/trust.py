@@ -214,6 +214,20 @@ class ValidatedChain:
                 check_valid_at(cert, when, role=role)  # raises, with the full message
 
 
+#: What a root may be given as.
+RootInput = str | os.PathLike[str] | bytes | x509.Certificate
+
+_ROOT_TYPES = "a root is a certificate, a path to a PEM/DER file or PEM/DER bytes, not {}"
+
+
+def _root_certificate(root: object) -> x509.Certificate:
+    if isinstance(root, x509.Certificate):
+        return root
+    if isinstance(root, str | os.PathLike | bytes):
+        return load_certificate(root)
+    raise ConfigurationError(_ROOT_TYPES.format(type(root).__name__))
+
+
 class TrustStore:
     """Trusted roots and a bounded cache of chains already validated against them.
 
@@ -237,20 +251,33 @@ class TrustStore:
 
     @classmethod
     def apple_root(
-        cls, path: str | os.PathLike[str] | x509.Certificate | None = None
+        cls, path: str | os.PathLike[str] | bytes | x509.Certificate | None = None
     ) -> TrustStore:
-        """Trust Apple Root CA - G3 only (loaded as :func:`load_apple_root` says)."""
+        """Trust Apple Root CA - G3 only (loaded as :func:`load_apple_root` says); given as
+        a path, PEM/DER bytes or a certificate, it must be that root."""
         if isinstance(path, x509.Certificate):
             root = check_apple_root(path, source="the given certificate")
-        else:
+        elif isinstance(path, bytes):
+            root = check_apple_root(load_certificate(path), source="the given bytes")
+        elif path is None or isinstance(path, str | os.PathLike):
             root = load_apple_root(path)
+        else:
+            raise ConfigurationError(_ROOT_TYPES.format(type(path).__name__))
         return cls([root], apple=True)
 
     @classmethod
-    def for_test_roots(cls, roots: Iterable[x509.Certificate]) -> TrustStore:
-        """Trust the given roots (a test authority). Never use this for production tokens."""
-        roots = list(roots)
-        return cls(roots, apple=len(roots) == 1 and is_apple_root(roots[0]))
+    def for_test_roots(cls, roots: RootInput | Iterable[RootInput]) -> TrustStore:
+        """Trust the given roots (a test authority). Never use this for production tokens.
+
+        ``roots`` is one root or an iterable of them, each a certificate, a path to a PEM
+        or DER file, or PEM/DER bytes (as :meth:`apple_root` takes them).
+        """
+        if isinstance(roots, str | os.PathLike | bytes | x509.Certificate):
+            roots = [roots]
+        if not isinstance(roots, Iterable):
+            raise ConfigurationError(_ROOT_TYPES.format(type(roots).__name__))
+        certificates = [_root_certificate(root) for root in roots]
+        return cls(certificates, apple=len(certificates) == 1 and is_apple_root(certificates[0]))
 
     def validate_chain(
         self, leaf: x509.Certificate, intermediates: Sequence[x509.Certificate], at: dt.datetime

@@ -31,9 +31,21 @@ def world():
     authority = TestAuthority.create()
     ec_merchant = TestMerchant.create(authority)
     rsa_merchant = TestMerchant.create(authority, key_type="rsa")
-    ec_token = json.dumps(mint(sample_payload(), recipient=ec_merchant, authority=authority, signing_time=NOW)).encode()
-    rsa_token = json.dumps(mint(sample_payload(), recipient=rsa_merchant, authority=authority, version="RSA_v1", signing_time=NOW)).encode()
-    decryptor = TokenDecryptor([ec_merchant.merchant_key, rsa_merchant.merchant_key], trust=authority.trust_store())
+    ec_token = json.dumps(
+        mint(sample_payload(), recipient=ec_merchant, authority=authority, signing_time=NOW)
+    ).encode()
+    rsa_token = json.dumps(
+        mint(
+            sample_payload(),
+            recipient=rsa_merchant,
+            authority=authority,
+            version="RSA_v1",
+            signing_time=NOW,
+        )
+    ).encode()
+    decryptor = TokenDecryptor(
+        [ec_merchant.merchant_key, rsa_merchant.merchant_key], trust=authority.trust_store()
+    )
     decryptor.decrypt(ec_token, now=NOW)
     decryptor.decrypt(rsa_token, now=NOW)
     return authority, ec_merchant, ec_token, rsa_token, decryptor
@@ -63,7 +75,11 @@ def test_decrypt_rsa_v1_warm(benchmark, world) -> None:
 
 def test_decrypt_cold(benchmark, world) -> None:
     authority, merchant, token, _, _ = world
-    benchmark(lambda: TokenDecryptor(merchant.merchant_key, trust=authority.trust_store()).decrypt(token, now=NOW))
+    benchmark(
+        lambda: TokenDecryptor(merchant.merchant_key, trust=authority.trust_store()).decrypt(
+            token, now=NOW
+        )
+    )
 
 
 def test_payment_data(benchmark) -> None:

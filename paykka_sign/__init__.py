@@ -9,6 +9,8 @@ The short path::
     requests.post(url, data=signed.body, headers={**signed.headers, "content-type": ...})
 """
 
+import logging as _logging
+
 from .applepay_requests import (
     TokenDataEncoding,
     check_order,
@@ -23,6 +25,7 @@ from .clock import DEFAULT_WINDOW
 from .currency import Currency, by_alpha, by_numeric, format_minor_units
 from .errors import (
     AmountMismatchError,
+    BodyFieldMismatchError,
     CurrencyMismatchError,
     HttpStatusError,
     InvalidArgumentError,
@@ -70,6 +73,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_WINDOW",
     "AmountMismatchError",
+    "BodyFieldMismatchError",
     "Currency",
     "CurrencyMismatchError",
     "EmptyValues",
@@ -124,3 +128,7 @@ __all__ = [
     "write_private_key",
     "yabandpay_applepay_request",
 ]
+
+# A library never configures logging: records go nowhere until the application does
+# (and never to stderr through logging's last-resort handler). docs/paykka-sign.md, "Logging".
+_logging.getLogger(__name__).addHandler(_logging.NullHandler())

@@ -17,11 +17,21 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import logging
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from applepay_crypto import DecryptedToken, PaymentData, PaymentToken, parse_token
+from applepay_crypto import (
+    DecryptedToken,
+    PaymentData,
+    PaymentToken,
+    ReplayGuard,
+    VerifiedSignature,
+    parse_token,
+)
+from applepay_crypto.errors import ApplePayError
 from applepay_crypto.masking import PAYMENT_TOKEN, Rule, fields, masked_pan, redact, show
+from applepay_crypto.replay import check_replay
 
 from .currency import Currency, by_alpha, by_numeric, format_minor_units
 from .errors import (
@@ -36,6 +46,7 @@ __all__ = [
     "TokenDataEncoding",
     "TokenSource",
     "check_order",
+    "claim_token",
     "mask_request",
     "mask_yabandpay_request",
     "paykka_decrypted_payment",
@@ -44,6 +55,8 @@ __all__ = [
     "payment_data_json",
     "yabandpay_applepay_request",
 ]
+
+_log = logging.getLogger(__name__)
 
 #: How ``token_data`` carries the encrypted token for PayKKa decryption. Not documented:
 #: ``"json"`` (the ``paymentData`` JSON as a string) is the default, ``"base64"`` of that
@@ -93,14 +106,53 @@ def _order_currency(
     return check_order(payment_data, amount=amount, currency=currency)
 
 
+#: What proves a token was verified, and when Apple signed it.
+Verified = VerifiedSignature | DecryptedToken
+
+
+def claim_token(replay_guard: ReplayGuard, transaction_id: str, verified: Verified) -> None:
+    """Apple's replay step before charging: refuse (``ReplayedTransactionError``, code
+    ``replayed_transaction``) a transactionId the guard has seen, else record it.
+
+    The same guards as ``applepay_crypto``'s decryptor (memory, SQLite, Redis). The
+    builders below call it last, when given ``replay_guard``: a request refused for a fixable
+    reason (an amount mismatch) leaves the token unused. Give the guard to the decryptor
+    *or* to the builder, not both: the second would see the first's record.
+    """
+    if not isinstance(verified, VerifiedSignature | DecryptedToken):
+        raise InvalidArgumentError(
+            "a replay guard needs the verified token (VerifiedSignature or DecryptedToken)"
+        )
+    if verified.signing_time is None:
+        raise InvalidArgumentError("a replay guard needs a verified token: this one was not")
+    if not isinstance(transaction_id, str):
+        raise InvalidArgumentError("the transactionId must be text")
+    if isinstance(verified, DecryptedToken) and (
+        verified.transaction_id.lower() != transaction_id.lower()
+    ):
+        raise InvalidArgumentError("the decrypted token is not the token being sent")
+    try:
+        check_replay(replay_guard, transaction_id, verified.signing_time)
+    except ApplePayError as exc:
+        _log.warning("request refused: %s (transactionId %s)", exc.code, transaction_id[:80])
+        raise
+    _log.info("request allowed: transactionId %s used for the first time", transaction_id[:80])
+
+
 def paykka_decrypted_payment(
-    token: DecryptedToken, *, amount: int, currency: str, allow_mismatch: bool = False
+    token: DecryptedToken,
+    *,
+    amount: int,
+    currency: str,
+    allow_mismatch: bool = False,
+    replay_guard: ReplayGuard | None = None,
 ) -> dict[str, Any]:
     """PayKKa's ``payment`` object for a token the merchant decrypted.
 
     ``amount`` (minor units) and ``currency`` (alphabetic) are the order's, checked against
     the token's unless ``allow_mismatch``; they go at the top of the request
     (:func:`paykka_payment_request`). EMV tokens carry no cryptogram and are refused.
+    With ``replay_guard``, a token seen before is refused (:func:`claim_token`).
     """
     if not isinstance(token, DecryptedToken):  # review (#11): never an AttributeError
         raise InvalidArgumentError("token must be an applepay_crypto DecryptedToken")
@@ -126,6 +178,8 @@ def paykka_decrypted_payment(
     if data.cardholder_name:
         payment["holder_name"] = data.cardholder_name
     payment["token_authentication"] = authentication
+    if replay_guard is not None:
+        claim_token(replay_guard, token.transaction_id, token)
     return payment
 
 
@@ -148,8 +202,16 @@ def paykka_token_payment(
     store_payment_method: bool | None = None,
     token_usage: str | None = None,
     shopper_reference: str | None = None,
+    verified: Verified | None = None,
+    replay_guard: ReplayGuard | None = None,
 ) -> dict[str, Any]:
-    """PayKKa's ``payment`` object when PayKKa decrypts the token (``token_data``)."""
+    """PayKKa's ``payment`` object when PayKKa decrypts the token (``token_data``).
+
+    With ``replay_guard`` (and ``verified``, the token's verification or decryption), a
+    token seen before is refused (:func:`claim_token`).
+    """
+    if replay_guard is not None and verified is None:
+        raise InvalidArgumentError("a replay guard needs verified= (the verified token)")
     if store_payment_method and not shopper_reference:
         # PayKKa requires the shopper reference whenever the payment method is stored.
         raise InvalidArgumentError("store_payment_method needs a shopper_reference")
@@ -170,6 +232,9 @@ def paykka_token_payment(
         payment["token_usage"] = token_usage
     if shopper_reference is not None:
         payment["shopper_reference"] = shopper_reference
+    if replay_guard is not None:
+        assert verified is not None
+        claim_token(replay_guard, _parsed(token).transaction_id, verified)
     return payment
 
 
@@ -225,12 +290,19 @@ def yabandpay_applepay_request(
     allow_mismatch: bool = False,
     extra: Mapping[str, Any] | None = None,
     now: dt.datetime | None = None,
+    verified: Verified | None = None,
+    replay_guard: ReplayGuard | None = None,
 ) -> dict[str, Any]:
     """A signed ``v3.ApplePay`` request; ``payment_token_object`` = base64(paymentData JSON).
 
     ``amount`` is in minor units and sent as a decimal string in major units ("0.10").
-    With ``decrypted`` (the same token, decrypted) the order is checked against it.
+    With ``decrypted`` (the same token, decrypted) the order is checked against it. With
+    ``replay_guard`` (and ``decrypted`` or ``verified``), a token seen before is refused
+    once the request is signed (:func:`claim_token`).
     """
+    proof = decrypted if decrypted is not None else verified
+    if replay_guard is not None and proof is None:
+        raise InvalidArgumentError("a replay guard needs verified= or decrypted= (the token)")
     parsed = _parsed(token)
     order = by_alpha(currency)
     if decrypted is not None:
@@ -251,7 +323,11 @@ def yabandpay_applepay_request(
         "payment_token_object": base64.b64encode(payload).decode("ascii"),
     }
     request = {"method": "v3.ApplePay", "data": _merge_extra(data, extra)}
-    return signer.sign_request(request, now=now)
+    signed = signer.sign_request(request, now=now)
+    if replay_guard is not None:
+        assert proof is not None
+        claim_token(replay_guard, parsed.transaction_id, proof)
+    return signed
 
 
 def _token_data(value: Any) -> Any:

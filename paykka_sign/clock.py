@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from applepay_crypto.errors import ApplePayError
+from applepay_crypto.moments import utc_moment
+
 from .errors import InvalidArgumentError, TimestampOutOfWindowError
 
 __all__ = [
@@ -31,11 +34,20 @@ def utc_now() -> dt.datetime:
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
-def aware(moment: dt.datetime) -> dt.datetime:
-    """``moment`` with a time zone; a naive datetime is taken as UTC (never the server's zone)."""
-    if not isinstance(moment, dt.datetime):
-        raise InvalidArgumentError("a moment must be a datetime.datetime")
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)
+def aware(moment: dt.datetime | str) -> dt.datetime:
+    """``moment`` with a time zone; a naive datetime is taken as UTC (never the server's
+    zone). ISO 8601 text with a zone (``2026-03-01T12:00:00Z``) is read as
+    ``applepay_crypto``'s ``now=`` is (issue #14, item 6); anything else is refused."""
+    if isinstance(moment, dt.datetime):
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)
+    if not isinstance(moment, str):
+        raise InvalidArgumentError(
+            f"a moment must be a datetime.datetime or ISO 8601 text, not {type(moment).__name__}"
+        )
+    try:
+        return utc_moment(moment, what="the moment")
+    except ApplePayError as exc:
+        raise InvalidArgumentError(exc.message) from None
 
 
 def epoch_millis(moment: dt.datetime) -> int:

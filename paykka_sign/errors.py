@@ -12,6 +12,7 @@ from typing import ClassVar
 
 __all__ = [
     "AmountMismatchError",
+    "BodyFieldMismatchError",
     "CurrencyMismatchError",
     "HttpStatusError",
     "InternalError",
@@ -112,6 +113,14 @@ class MissingFieldError(MalformedBodyError):
     """A field the string to sign needs (merchant_id, timestamp, sign, data) is absent."""
 
     code = "missing_field"
+
+
+class BodyFieldMismatchError(MalformedBodyError):
+    """A ``merchant_id`` or ``timestamp`` given to sign with is not the body's: absent from
+    it, or another value. PayKKa rebuilds the string to sign from the body, so such a
+    signature could never verify there (issue #14, item 2)."""
+
+    code = "body_field_mismatch"
 
 
 class AmountMismatchError(PaykkaSignError):

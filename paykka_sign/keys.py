@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import os
 import re
 from pathlib import Path
@@ -18,12 +19,16 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from applepay_crypto.errors import ApplePayError
 from applepay_crypto.keys.files import warn_if_exposed
+from applepay_crypto.keys.keydata import decode_private_key
 
 from .errors import InvalidKeyError, OutputExistsError
 
 __all__ = [
     "MIN_KEY_SIZE",
+    "checked_private_key",
+    "checked_public_key",
     "generate_private_key",
     "load_private_key",
     "load_public_key",
@@ -34,6 +39,8 @@ __all__ = [
     "read_public_key",
     "write_private_key",
 ]
+
+_log = logging.getLogger(__name__)
 
 #: PayKKa asks for RSA-2048; anything smaller is refused rather than silently accepted.
 MIN_KEY_SIZE = 2048
@@ -88,40 +95,21 @@ def _checked_size(key_size: int, what: str) -> None:
         )
 
 
-def _looks_public(kind: str, raw: bytes) -> bool:
-    try:
-        if kind == "pem":
-            serialization.load_pem_public_key(raw)
-        else:
-            serialization.load_der_public_key(raw)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        return b"-----BEGIN CERTIFICATE-----" in raw
-    return True
-
-
 def load_private_key(data: bytes | str, *, password: bytes | None = None) -> rsa.RSAPrivateKey:
-    """An RSA private key from PEM, DER or bare base64 (PKCS#8 or PKCS#1)."""
-    kind, raw = _classify(_as_bytes(data))
+    """An RSA private key from PEM, DER, bare base64 (PKCS#8 or PKCS#1) or PKCS#12.
+
+    Read by ``applepay_crypto``'s loader (:func:`applepay_crypto.keys.keydata.decode_private_key`),
+    so both packages take the same files and name a certificate, public key, ``.p12`` or
+    encrypted key given by mistake the same way.
+    """
+    raw = _as_bytes(data)
     try:
-        if kind == "pem":
-            key = serialization.load_pem_private_key(raw, password=password)
-        else:
-            key = serialization.load_der_private_key(raw, password=password)
-    except TypeError:
-        # A missing or unexpected password. No exception text (review (#11)).
-        raise InvalidKeyError(
-            "cannot load the private key: it is encrypted and no password was given, or a "
-            "password was given for a key that is not encrypted"
-        ) from None
-    except (ValueError, UnsupportedAlgorithm):
-        if _looks_public(kind, raw):
-            raise InvalidKeyError(
-                "this is a public key (or certificate); signing needs the private key"
-            ) from None
-        raise InvalidKeyError(
-            "not a readable private key (PEM, DER or base64 of PKCS#8/PKCS#1), "
-            "or the password is wrong"
-        ) from None
+        key = decode_private_key(raw, password=password)
+    except ApplePayError as exc:
+        hint = ""
+        if len(raw) < 1024 and b"-----" not in raw and os.path.isfile(raw):
+            hint = " (this is a file name: read_private_key/read_public_key read files)"
+        raise InvalidKeyError(exc.message + hint) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise InvalidKeyError(f"a {type(key).__name__} cannot sign: PayKKa uses RSA keys")
     _checked_size(key.key_size, "private key")
@@ -171,16 +159,38 @@ def _read(path: str | os.PathLike[str]) -> bytes:
 def read_private_key(
     path: str | os.PathLike[str], *, password: bytes | None = None
 ) -> rsa.RSAPrivateKey:
-    """:func:`load_private_key` on a file's contents; warns
-    (:class:`applepay_crypto.InsecureKeyFileWarning`) when other users can read the file."""
+    """:func:`load_private_key` on a file's contents. A file other users can read gets
+    :class:`applepay_crypto.InsecureKeyFileWarning` and a WARNING on ``paykka_sign.keys``,
+    once it is known to hold a private key."""
     key = load_private_key(_read(path), password=password)
-    warn_if_exposed(path)
+    warn_if_exposed(path, logger=_log)
     return key
 
 
 def read_public_key(path: str | os.PathLike[str]) -> rsa.RSAPublicKey:
     """:func:`load_public_key` on a file's contents."""
     return load_public_key(_read(path))
+
+
+def checked_private_key(key: object) -> rsa.RSAPrivateKey:
+    """``key`` if it is an RSA private key object; a clear refusal for anything else (a
+    path or PEM text given where the loaded key belongs, issue #14 item 6)."""
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key
+    raise InvalidKeyError(
+        f"a signer takes an RSA private key object, not {type(key).__name__}: load it with "
+        "read_private_key(path) or load_private_key(pem)"
+    )
+
+
+def checked_public_key(key: object) -> rsa.RSAPublicKey:
+    """``key`` if it is an RSA public key object; a clear refusal for anything else."""
+    if isinstance(key, rsa.RSAPublicKey):
+        return key
+    raise InvalidKeyError(
+        f"a verifier takes an RSA public key object, not {type(key).__name__}: load it with "
+        "read_public_key(path) or load_public_key(pem)"
+    )
 
 
 def generate_private_key(*, key_size: int = 2048) -> rsa.RSAPrivateKey:

@@ -8,19 +8,25 @@ Headers ``signature``, ``type: RSA256``, ``version: v1.2``; the string to sign i
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from applepay_crypto.logs import logs_rejections
+
 from .clock import Clock, check_window, epoch_millis, utc_now
 from .errors import (
+    BodyFieldMismatchError,
     InvalidArgumentError,
     InvalidHeaderError,
     MalformedBodyError,
     MissingFieldError,
+    PaykkaSignError,
     RecipientMismatchError,
 )
+from .keys import checked_private_key, checked_public_key
 from .messages import (
     Body,
     SignedRequest,
@@ -43,6 +49,8 @@ __all__ = [
     "PaykkaV12Verifier",
 ]
 
+_log = logging.getLogger(__name__)
+
 #: Where a v1.2 response or notification carries the fields of its string to sign.
 #: Inferred, not documented: PayKKa's example responses put them under ``data``.
 V12_DEFAULT_MERCHANT_ID_FIELDS = ("merchant_id", "data.merchant_id")
@@ -52,8 +60,21 @@ V12_DEFAULT_TIMESTAMP_FIELDS = ("timestamp", "data.timestamp")
 def _agree(given: str | None, in_body: str | None, field: str) -> str | None:
     if given is not None and in_body is not None and given != in_body:
         # PayKKa rebuilds the string from the body: signing other values fails silently there.
-        raise MalformedBodyError(f"the {field} given differs from the body's {field}")
+        raise BodyFieldMismatchError(
+            f"the {field} given differs from the body's {field}: PayKKa rebuilds the string "
+            "to sign from the body, so this signature could never verify; fix the body or "
+            f"drop the {field} given"
+        )
     return given if given is not None else in_body
+
+
+def _refuse_absent(given: str | None, doc: Mapping[str, Any], field: str) -> None:
+    if given is not None and field not in doc:
+        raise BodyFieldMismatchError(
+            f"the body has no {field} but one was given: PayKKa rebuilds the string to sign "
+            f'from the body, so this signature could never verify; put "{field}" in the '
+            "body (a dict body gets it added)"
+        )
 
 
 class PaykkaV12Signer:
@@ -66,7 +87,7 @@ class PaykkaV12Signer:
         merchant_id: str | None = None,
         clock: Clock = utc_now,
     ) -> None:
-        self.private_key = private_key
+        self.private_key = checked_private_key(private_key)
         self.merchant_id = merchant_id
         self.clock = clock
 
@@ -77,12 +98,17 @@ class PaykkaV12Signer:
         merchant_id: str | None = None,
         timestamp: int | str | None = None,
         now: dt.datetime | None = None,
+        values_outside_body: bool = False,
     ) -> SignedRequest:
         """Sign ``body``; ``merchant_id`` and ``timestamp`` are read from it unless given.
 
         A dict body lacking them gets them added (the timestamp is "now" in ms) before it is
-        serialised once; bytes and text bodies are signed and returned byte for byte.
-        Values given that differ from the body's are refused.
+        serialised once; bytes and text bodies are signed and returned byte for byte, so a
+        value given must be in the body: absent or different, it is refused
+        (:class:`BodyFieldMismatchError`), since PayKKa rebuilds the string from the body's
+        top-level ``merchant_id`` and ``timestamp``. ``values_outside_body=True`` signs
+        given values a bytes body does not hold at its top level: only to stand in for
+        PayKKa's own signatures in tests (its responses carry them under ``data``).
         """
         given_mid = merchant_id if merchant_id is not None else self.merchant_id
         mid = (
@@ -101,6 +127,9 @@ class PaykkaV12Signer:
         else:
             raw = body_bytes(body)
             doc = parse_json_object(raw)
+            if not values_outside_body:
+                _refuse_absent(mid, doc, "merchant_id")
+                _refuse_absent(ts, doc, "timestamp")
         if "merchant_id" in doc:
             in_body = merchant_id_text(doc["merchant_id"], "in the body", MalformedBodyError)
             mid = _agree(mid, in_body, "merchant_id")
@@ -148,10 +177,11 @@ class PaykkaV12Verifier:
         self.timestamp_fields = _field_paths(timestamp_fields)
         if window is not None and not isinstance(window, dt.timedelta):
             raise InvalidArgumentError("the window must be a datetime.timedelta")
-        self.public_key = public_key
+        self.public_key = checked_public_key(public_key)
         self.window = window
         self.clock = clock
 
+    @logs_rejections(_log, "message", (PaykkaSignError,))
     def verify(
         self,
         headers: Mapping[str, str],

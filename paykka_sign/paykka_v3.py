@@ -8,19 +8,24 @@ Headers ``x-paykka-appid``, ``x-paykka-timestamp`` (ms), ``x-paykka-nonce``,
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import secrets
 from collections.abc import Mapping
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from applepay_crypto.logs import logs_rejections
+
 from .clock import DEFAULT_WINDOW, Clock, aware, check_window, epoch_millis, from_millis, utc_now
 from .errors import (
     InvalidArgumentError,
     InvalidHeaderError,
+    PaykkaSignError,
     RecipientMismatchError,
     ReplayedNonceError,
 )
+from .keys import checked_private_key, checked_public_key
 from .messages import (
     Body,
     SignedRequest,
@@ -35,6 +40,8 @@ from .paykka import rsa_sign, rsa_verify, v3_string_to_sign
 from .replay import NonceStore
 
 __all__ = ["SIGN_ALG", "PaykkaV3Signer", "PaykkaV3Verifier", "new_nonce"]
+
+_log = logging.getLogger(__name__)
 
 SIGN_ALG = "SHA256_WITH_RSA"
 
@@ -77,7 +84,7 @@ class PaykkaV3Signer:
     def __init__(
         self, private_key: rsa.RSAPrivateKey, *, app_id: str, clock: Clock = utc_now
     ) -> None:
-        self.private_key = private_key
+        self.private_key = checked_private_key(private_key)
         self.app_id = _app_id(app_id)
         self.clock = clock
 
@@ -143,11 +150,12 @@ class PaykkaV3Verifier:
         if not isinstance(window, dt.timedelta):
             raise InvalidArgumentError("the window must be a datetime.timedelta")
         self.app_id = _app_id(app_id)
-        self.public_key = public_key
+        self.public_key = checked_public_key(public_key)
         self.window = window
         self.nonce_store = nonce_store
         self.clock = clock
 
+    @logs_rejections(_log, "message", (PaykkaSignError,))
     def verify(
         self,
         method: str,

@@ -12,8 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 from collections.abc import Mapping
 from typing import Any, Literal
+
+from applepay_crypto.logs import logs_rejections
 
 from .clock import Clock, epoch_seconds, utc_now
 from .errors import (
@@ -21,6 +24,7 @@ from .errors import (
     InvalidKeyError,
     MalformedBodyError,
     MissingFieldError,
+    PaykkaSignError,
     SignatureInvalidError,
 )
 from .messages import parse_json_object, utf8
@@ -35,6 +39,8 @@ __all__ = [
     "notification_string_to_sign",
     "request_string_to_sign",
 ]
+
+_log = logging.getLogger(__name__)
 
 PAYMENTS_URL = "https://mapi.yabandpay.com/Payments"
 
@@ -241,11 +247,13 @@ class YabandPaySigner:
         signed.update(complete)
         return signed
 
+    @logs_rejections(_log, "request", (PaykkaSignError,))
     def verify_request(self, request: Mapping[str, Any]) -> None:
         """Check a request's ``sign`` (e.g. one received by a test double of YabandPay)."""
         message = request_string_to_sign(request, empty_values=self.empty_values)
         self._compare(message, _object(request, "request").get("sign"))
 
+    @logs_rejections(_log, "notification", (PaykkaSignError,))
     def verify_notification(self, notification: Mapping[str, Any] | bytes | str) -> dict[str, Any]:
         """Check a notification's ``sign`` over its ``data``; when authentic, return what
         was signed: :func:`normalised_fields` of ``data`` (every value as its text, an

@@ -134,6 +134,7 @@ def v12_answer(
             body,
             merchant_id=data.get("merchant_id", merchant_id),
             timestamp=data.get("timestamp", doc.get("timestamp")),
+            values_outside_body=True,  # PayKKa's answers carry them under data
         )
         return Answer(status, {"content-type": "application/json", **signed.headers}, body)
 

@@ -30,16 +30,25 @@ def lines(authority, ec_merchant, rsa_merchant):
     for index in range(24):
         merchant, version = (ec_merchant, "EC_v1") if index % 3 else (rsa_merchant, "RSA_v1")
         payload = sample_payload(pan=test_pan())
-        token = mint(payload, recipient=merchant, authority=authority, version=version, signing_time=SIGNED)
+        token = mint(
+            payload, recipient=merchant, authority=authority, version=version, signing_time=SIGNED
+        )
         if index % 4 == 0:
-            made.append((json.dumps({"id": f"order-{index}", "token": token}), payload, f"order-{index}"))
+            made.append(
+                (json.dumps({"id": f"order-{index}", "token": token}), payload, f"order-{index}")
+            )
         else:
             made.append((json.dumps(token), payload, None))
     return made
 
 
 def config(authority, ec_merchant, rsa_merchant, **options) -> BatchConfig:
-    return BatchConfig.from_objects([ec_merchant.merchant_key, rsa_merchant.merchant_key], trust=authority.trust_store(), now=SIGNED, **options)
+    return BatchConfig.from_objects(
+        [ec_merchant.merchant_key, rsa_merchant.merchant_key],
+        trust=authority.trust_store(),
+        now=SIGNED,
+        **options,
+    )
 
 
 def run(data: bytes, cfg: BatchConfig, workers: int = 1):
@@ -53,13 +62,25 @@ def test_results_in_order_with_ids_and_errors(authority, ec_merchant, rsa_mercha
     body.insert(5, "not a token")
     body.insert(9, json.dumps({"id": 99, "token": {"version": "EC_v9"}}))
     body.insert(11, "")  # issue #14: a blank line gets its result too, in its place
-    stats, outputs = run(("\n".join(body) + "\n").encode(), config(authority, ec_merchant, rsa_merchant, reveal=True))
+    stats, outputs = run(
+        ("\n".join(body) + "\n").encode(), config(authority, ec_merchant, rsa_merchant, reveal=True)
+    )
     assert len(outputs) == len(body)
     assert stats.lines == len(lines) + 3 and stats.decrypted == len(lines)
     assert stats.errors == {"malformed_token": 2, "unsupported_version": 1}
-    assert outputs[5] == {"line": 6, "error": {"code": "malformed_token", "message": outputs[5]["error"]["message"]}}
-    assert outputs[9]["id"] == 99 and outputs[9]["line"] == 10 and outputs[9]["error"]["code"] == "unsupported_version"
-    assert outputs[11] == {"line": 12, "error": {"code": "malformed_token", "message": "the line is blank: no token"}}
+    assert outputs[5] == {
+        "line": 6,
+        "error": {"code": "malformed_token", "message": outputs[5]["error"]["message"]},
+    }
+    assert (
+        outputs[9]["id"] == 99
+        and outputs[9]["line"] == 10
+        and outputs[9]["error"]["code"] == "unsupported_version"
+    )
+    assert outputs[11] == {
+        "line": 12,
+        "error": {"code": "malformed_token", "message": "the line is blank: no token"},
+    }
     decrypted = [o for o in outputs if "error" not in o]
     for (_, payload, line_id), output in zip(lines, decrypted, strict=True):
         assert output["payment_data"] == payload
@@ -72,8 +93,13 @@ def test_masked_unless_reveal(authority, ec_merchant, rsa_merchant, lines) -> No
     _, outputs = run(data, config(authority, ec_merchant, rsa_merchant))
     assert len(outputs) == len(lines)
     for (_, payload, _), output in zip(lines, outputs, strict=True):
-        assert output["payment_data"]["applicationPrimaryAccountNumber"] != payload["applicationPrimaryAccountNumber"]
-        assert output["payment_data"]["applicationPrimaryAccountNumber"].endswith(payload["applicationPrimaryAccountNumber"][-4:])
+        assert (
+            output["payment_data"]["applicationPrimaryAccountNumber"]
+            != payload["applicationPrimaryAccountNumber"]
+        )
+        assert output["payment_data"]["applicationPrimaryAccountNumber"].endswith(
+            payload["applicationPrimaryAccountNumber"][-4:]
+        )
         assert output["payment_data"]["paymentData"]["onlinePaymentCryptogram"] == "<redacted>"
 
 
@@ -93,7 +119,10 @@ def test_long_lines_are_skipped_without_being_kept() -> None:
     lines = [line for block in blocks for line in block.split(b"\n") if line]
     assert lines == [b"first", b"\x00line-too-long\x00", b"last"]
     unterminated = list(read_blocks(io.BytesIO(b"ok\n" + huge), block_size=4096, max_line=10_000))
-    assert [line for block in unterminated for line in block.split(b"\n") if line] == [b"ok", b"\x00line-too-long\x00"]
+    assert [line for block in unterminated for line in block.split(b"\n") if line] == [
+        b"ok",
+        b"\x00line-too-long\x00",
+    ]
 
 
 def test_too_long_line_is_a_malformed_token(authority, ec_merchant, rsa_merchant) -> None:
@@ -109,8 +138,20 @@ def test_cli(tmp_path, authority, ec_merchant, lines) -> None:
     ec_lines = [text for text, _, _ in lines if '"EC_v1"' in text]
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(ec_lines) + "\n")
-    args = ["decrypt-batch", str(source), "--key", str(paths["key"]), "--cert", str(paths["certificate"]),
-            "--root", str(tmp_path / "ca" / "root.pem"), "--at", SIGNED.isoformat(), "--progress-every", "5"]
+    args = [
+        "decrypt-batch",
+        str(source),
+        "--key",
+        str(paths["key"]),
+        "--cert",
+        str(paths["certificate"]),
+        "--root",
+        str(tmp_path / "ca" / "root.pem"),
+        "--at",
+        SIGNED.isoformat(),
+        "--progress-every",
+        "5",
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert len(result.stdout.splitlines()) == len(ec_lines)
@@ -127,19 +168,38 @@ def test_cli(tmp_path, authority, ec_merchant, lines) -> None:
 def test_cli_replay_db_rejects_the_second_copy(tmp_path, authority, ec_merchant, workers) -> None:
     authority.save(tmp_path / "ca")
     paths = ec_merchant.save(tmp_path / "m")
-    token = json.dumps(mint(sample_payload(), recipient=ec_merchant, authority=authority, signing_time=SIGNED))
-    other = json.dumps(mint(sample_payload(), recipient=ec_merchant, authority=authority, signing_time=SIGNED))
+    token = json.dumps(
+        mint(sample_payload(), recipient=ec_merchant, authority=authority, signing_time=SIGNED)
+    )
+    other = json.dumps(
+        mint(sample_payload(), recipient=ec_merchant, authority=authority, signing_time=SIGNED)
+    )
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join([token, other, token]) + "\n")
-    args = ["decrypt-batch", str(source), "--key", str(paths["key"]), "--cert", str(paths["certificate"]),
-            "--root", str(tmp_path / "ca" / "root.pem"), "--at", SIGNED.isoformat(),
-            "--replay-db", str(tmp_path / "replay.sqlite"), "--workers", workers]
+    args = [
+        "decrypt-batch",
+        str(source),
+        "--key",
+        str(paths["key"]),
+        "--cert",
+        str(paths["certificate"]),
+        "--root",
+        str(tmp_path / "ca" / "root.pem"),
+        "--at",
+        SIGNED.isoformat(),
+        "--replay-db",
+        str(tmp_path / "replay.sqlite"),
+        "--workers",
+        workers,
+    ]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1, result.output
     outputs = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o.get("error", {}).get("code") for o in outputs] == [None, None, "replayed_transaction"]
     again = CliRunner().invoke(main, args)  # the database remembers across runs
-    assert [json.loads(line)["error"]["code"] for line in again.stdout.splitlines()] == ["replayed_transaction"] * 3
+    assert [json.loads(line)["error"]["code"] for line in again.stdout.splitlines()] == [
+        "replayed_transaction"
+    ] * 3
 
 
 def test_replay_guard_needs_verification(authority, ec_merchant) -> None:
@@ -147,7 +207,9 @@ def test_replay_guard_needs_verification(authority, ec_merchant) -> None:
     from applepay_crypto.replay import MemoryReplayGuard
 
     with pytest.raises(ConfigurationError):
-        BatchConfig.from_objects([ec_merchant.merchant_key], trust=None, replay_guard_factory=MemoryReplayGuard)
+        BatchConfig.from_objects(
+            [ec_merchant.merchant_key], trust=None, replay_guard_factory=MemoryReplayGuard
+        )
 
 
 def _unreachable_guard():
@@ -161,8 +223,12 @@ def _broken_guard():
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_worker_that_cannot_start_reports_why(authority, ec_merchant, lines, workers) -> None:
     data = ("\n".join(text for text, _, _ in lines) + "\n").encode()
-    cfg = BatchConfig.from_objects([ec_merchant.merchant_key], trust=authority.trust_store(), now=SIGNED,
-                                   replay_guard_factory=_unreachable_guard)
+    cfg = BatchConfig.from_objects(
+        [ec_merchant.merchant_key],
+        trust=authority.trust_store(),
+        now=SIGNED,
+        replay_guard_factory=_unreachable_guard,
+    )
     with pytest.raises(ReplayGuardUnavailableError, match="refused the connection"):
         run(data, cfg, workers=workers)
     assert not multiprocessing.active_children()
@@ -170,8 +236,12 @@ def test_a_worker_that_cannot_start_reports_why(authority, ec_merchant, lines, w
 
 def test_a_worker_bug_is_named_without_its_text(authority, ec_merchant, lines) -> None:
     data = ("\n".join(text for text, _, _ in lines) + "\n").encode()
-    cfg = BatchConfig.from_objects([ec_merchant.merchant_key], trust=authority.trust_store(), now=SIGNED,
-                                   replay_guard_factory=_broken_guard)
+    cfg = BatchConfig.from_objects(
+        [ec_merchant.merchant_key],
+        trust=authority.trust_store(),
+        now=SIGNED,
+        replay_guard_factory=_broken_guard,
+    )
     with pytest.raises(RuntimeError) as caught:
         run(data, cfg, workers=2)
     assert str(caught.value) == "a batch worker failed with KeyError"
@@ -180,7 +250,10 @@ def test_a_worker_bug_is_named_without_its_text(authority, ec_merchant, lines) -
 
 def test_stopping_early_ends_the_workers(authority, ec_merchant, rsa_merchant, lines) -> None:
     cfg = config(authority, ec_merchant, rsa_merchant)
-    blocks = [("\n".join(text for text, _, _ in lines[i : i + 4]) + "\n").encode() for i in range(0, 24, 4)]
+    blocks = [
+        ("\n".join(text for text, _, _ in lines[i : i + 4]) + "\n").encode()
+        for i in range(0, 24, 4)
+    ]
     results = decrypt_blocks(iter(blocks * 3), cfg, workers=2)
     first, codes = next(results)
     assert len(codes) == 4 and first.count(b"\n") == 4
@@ -197,11 +270,17 @@ def test_many_small_blocks_keep_their_order(authority, ec_merchant, rsa_merchant
     assert outputs == expected and len(outputs) == len(texts)
 
 
-def test_a_worker_gone_before_its_first_block_still_reports_why(authority, ec_merchant, lines) -> None:
+def test_a_worker_gone_before_its_first_block_still_reports_why(
+    authority, ec_merchant, lines
+) -> None:
     from applepay_crypto.batch import _Workers
 
-    cfg = BatchConfig.from_objects([ec_merchant.merchant_key], trust=authority.trust_store(), now=SIGNED,
-                                   replay_guard_factory=_unreachable_guard)
+    cfg = BatchConfig.from_objects(
+        [ec_merchant.merchant_key],
+        trust=authority.trust_store(),
+        now=SIGNED,
+        replay_guard_factory=_unreachable_guard,
+    )
     block = (lines[1][0] + "\n").encode()
     with _Workers(cfg, 2) as pool:
         for process in pool._processes:
@@ -223,5 +302,7 @@ def test_error_classes_are_found_by_code() -> None:
     from applepay_crypto.errors import ApplePayError, MalformedTokenError, error_class
 
     assert error_class("malformed_token") is MalformedTokenError
-    assert error_class("replay_guard_unavailable") is ReplayGuardUnavailableError  # a subclass elsewhere
+    assert (
+        error_class("replay_guard_unavailable") is ReplayGuardUnavailableError
+    )  # a subclass elsewhere
     assert error_class("no_such_code") is ApplePayError

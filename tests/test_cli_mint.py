@@ -24,7 +24,9 @@ def setup(tmp_path_factory):
     assert result.exit_code == 0, result.output
     authority = TestAuthority.load(base / "ca")
     merchants = {
-        kind: TestMerchant.create(authority, merchant_id=f"merchant.com.example.{kind}", key_type=kind).save(base / kind)
+        kind: TestMerchant.create(
+            authority, merchant_id=f"merchant.com.example.{kind}", key_type=kind
+        ).save(base / kind)
         for kind in ("ec", "rsa")
     }
     return base, merchants
@@ -44,20 +46,57 @@ def test_mint_then_decrypt(setup, kind) -> None:
     base, merchants = setup
     paths = merchants[kind]
     payload = base / "payload.json"
-    payload.write_text(json.dumps({
-        "applicationPrimaryAccountNumber": "5555555555554444", "applicationExpirationDate": "300131",
-        "currencyCode": "826", "transactionAmount": 4599, "cardholderName": "J Doe",
-        "paymentDataType": "3DSecure", "paymentData": {"onlinePaymentCryptogram": "AAAAAA==", "eciIndicator": "7"},
-        "custom": [1, 2],
-    }))
-    minted = run("mint", "--ca", base / "ca", "--cert", paths["certificate"], "--payload", payload,
-                 "--at", "2026-05-05T05:05:05Z", "--application-data", "ab" * 32, "--transaction-id", "C0FFEE" * 10 + "0000")
+    payload.write_text(
+        json.dumps(
+            {
+                "applicationPrimaryAccountNumber": "5555555555554444",
+                "applicationExpirationDate": "300131",
+                "currencyCode": "826",
+                "transactionAmount": 4599,
+                "cardholderName": "J Doe",
+                "paymentDataType": "3DSecure",
+                "paymentData": {"onlinePaymentCryptogram": "AAAAAA==", "eciIndicator": "7"},
+                "custom": [1, 2],
+            }
+        )
+    )
+    minted = run(
+        "mint",
+        "--ca",
+        base / "ca",
+        "--cert",
+        paths["certificate"],
+        "--payload",
+        payload,
+        "--at",
+        "2026-05-05T05:05:05Z",
+        "--application-data",
+        "ab" * 32,
+        "--transaction-id",
+        "C0FFEE" * 10 + "0000",
+    )
     assert minted.exit_code == 0, minted.output
     token = json.loads(minted.stdout)
     assert token["version"] == ("EC_v1" if kind == "ec" else "RSA_v1")
-    assert token["header"]["transactionId"] == "C0FFEE" * 10 + "0000" and token["header"]["applicationData"] == "ab" * 32
-    decrypted = run("decrypt", "-", "--key", paths["key"], "--cert", paths["certificate"], "--root", base / "ca" / "root.pem",
-                    "--at", "2026-05-05T05:06:00Z", "--json", "--reveal", input=minted.stdout)
+    assert (
+        token["header"]["transactionId"] == "C0FFEE" * 10 + "0000"
+        and token["header"]["applicationData"] == "ab" * 32
+    )
+    decrypted = run(
+        "decrypt",
+        "-",
+        "--key",
+        paths["key"],
+        "--cert",
+        paths["certificate"],
+        "--root",
+        base / "ca" / "root.pem",
+        "--at",
+        "2026-05-05T05:06:00Z",
+        "--json",
+        "--reveal",
+        input=minted.stdout,
+    )
     assert decrypted.exit_code == 0, decrypted.output
     document = json.loads(decrypted.stdout)
     assert document["payment_data"] == json.loads(payload.read_text())
@@ -71,16 +110,49 @@ def test_wrapped_shapes_decrypt(setup, wrap) -> None:
     paths = merchants["ec"]
     minted = run("mint", "--ca", base / "ca", "--cert", paths["certificate"], "--wrap", wrap)
     assert minted.exit_code == 0, minted.output
-    decrypted = run("decrypt", "-", "--key", paths["key"], "--cert", paths["certificate"], "--root", base / "ca" / "root.pem", "--json", input=minted.stdout)
+    decrypted = run(
+        "decrypt",
+        "-",
+        "--key",
+        paths["key"],
+        "--cert",
+        paths["certificate"],
+        "--root",
+        base / "ca" / "root.pem",
+        "--json",
+        input=minted.stdout,
+    )
     assert decrypted.exit_code == 0, decrypted.output
-    assert json.loads(decrypted.stdout)["payment_data"]["applicationPrimaryAccountNumber"] == "411111******1111"
+    assert (
+        json.loads(decrypted.stdout)["payment_data"]["applicationPrimaryAccountNumber"]
+        == "411111******1111"
+    )
 
 
 def test_wrong_merchant_id_mints_an_undecryptable_token(setup) -> None:
     base, merchants = setup
     paths = merchants["ec"]
-    minted = run("mint", "--ca", base / "ca", "--cert", paths["certificate"], "--merchant-id", "merchant.com.other")
-    decrypted = run("decrypt", "-", "--key", paths["key"], "--cert", paths["certificate"], "--root", base / "ca" / "root.pem", "--json", input=minted.stdout)
+    minted = run(
+        "mint",
+        "--ca",
+        base / "ca",
+        "--cert",
+        paths["certificate"],
+        "--merchant-id",
+        "merchant.com.other",
+    )
+    decrypted = run(
+        "decrypt",
+        "-",
+        "--key",
+        paths["key"],
+        "--cert",
+        paths["certificate"],
+        "--root",
+        base / "ca" / "root.pem",
+        "--json",
+        input=minted.stdout,
+    )
     assert decrypted.exit_code == 1
     assert json.loads(decrypted.stdout)["error"]["code"] == "decryption_failed"
 
@@ -88,5 +160,7 @@ def test_wrong_merchant_id_mints_an_undecryptable_token(setup) -> None:
 def test_bad_options(setup) -> None:
     base, merchants = setup
     cert = merchants["ec"]["certificate"]
-    assert run("mint", "--ca", base / "ca", "--cert", cert, "--application-data", "xyz").exit_code == 2
+    assert (
+        run("mint", "--ca", base / "ca", "--cert", cert, "--application-data", "xyz").exit_code == 2
+    )
     assert run("mint", "--ca", base / "ca", "--cert", cert, "--version", "RSA_v1").exit_code == 2

@@ -23,7 +23,9 @@ def assert_complete(instance: object) -> None:
 
 @pytest.mark.parametrize("version", ["EC_v1", "RSA_v1"])
 @pytest.mark.parametrize("payload", [sample_payload, emv_payload], ids=["3DSecure", "EMV"])
-@pytest.mark.parametrize("application_data", [None, bytes(range(32))], ids=["no-appdata", "appdata"])
+@pytest.mark.parametrize(
+    "application_data", [None, bytes(range(32))], ids=["no-appdata", "appdata"]
+)
 def test_every_hot_path_instance_has_exactly_its_fields(
     authority, ec_merchant, rsa_merchant, version, payload, application_data
 ) -> None:

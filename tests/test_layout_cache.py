@@ -33,7 +33,18 @@ def tokens(authority, ec_merchant, rsa_merchant):
     for merchant, version in ((ec_merchant, "EC_v1"), (rsa_merchant, "RSA_v1")):
         for app_data in (None, bytes(32)):
             for _ in range(3):
-                made.append(parse_token(mint(sample_payload(), recipient=merchant, authority=authority, version=version, signing_time=SIGNED, application_data=app_data)))
+                made.append(
+                    parse_token(
+                        mint(
+                            sample_payload(),
+                            recipient=merchant,
+                            authority=authority,
+                            version=version,
+                            signing_time=SIGNED,
+                            application_data=app_data,
+                        )
+                    )
+                )
     return made
 
 
@@ -73,14 +84,25 @@ def test_layouts_are_bounded(authority, ec_merchant) -> None:
     verifier = TokenVerifier(authority.trust_store())
     verifier._layouts = cache
     for _ in range(5):
-        variant = authority.with_leaves(not_before=SIGNED - dt.timedelta(days=1), not_after=SIGNED + dt.timedelta(days=1))
-        verifier.verify(parse_token(mint(sample_payload(), recipient=ec_merchant, authority=variant, signing_time=SIGNED)), now=SIGNED)
+        variant = authority.with_leaves(
+            not_before=SIGNED - dt.timedelta(days=1), not_after=SIGNED + dt.timedelta(days=1)
+        )
+        verifier.verify(
+            parse_token(
+                mint(
+                    sample_payload(), recipient=ec_merchant, authority=variant, signing_time=SIGNED
+                )
+            ),
+            now=SIGNED,
+        )
     assert len(cache) <= 2
 
 
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
-def test_any_byte_change_gets_the_same_answer_with_and_without_cache(authority, tokens, data) -> None:
+def test_any_byte_change_gets_the_same_answer_with_and_without_cache(
+    authority, tokens, data
+) -> None:
     token = data.draw(st.sampled_from(tokens))
     warm = TokenVerifier(authority.trust_store())
     warm.verify(token, now=SIGNED)
@@ -88,7 +110,11 @@ def test_any_byte_change_gets_the_same_answer_with_and_without_cache(authority, 
     for _ in range(data.draw(st.integers(1, 3))):
         position = data.draw(st.integers(0, len(raw) - 1))
         raw[position] = data.draw(st.integers(0, 255))
-    changed = parse_token({**token.to_json_dict(), "signature": base64.b64encode(bytes(raw)).decode()})
-    now = data.draw(st.sampled_from([SIGNED, SIGNED + dt.timedelta(minutes=6), SIGNED - dt.timedelta(days=400)]))
+    changed = parse_token(
+        {**token.to_json_dict(), "signature": base64.b64encode(bytes(raw)).decode()}
+    )
+    now = data.draw(
+        st.sampled_from([SIGNED, SIGNED + dt.timedelta(minutes=6), SIGNED - dt.timedelta(days=400)])
+    )
     cold = TokenVerifier(authority.trust_store())
     assert outcome(warm, changed, now) == outcome(cold, changed, now)

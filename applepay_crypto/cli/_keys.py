@@ -10,6 +10,7 @@ refused when the URI is read), so it shows in no ``ps``, no shell history, no me
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 from collections.abc import Callable
@@ -21,7 +22,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..errors import ConfigurationError
-from ..keys import HeldKey, MerchantKey, MerchantPrivateKey, load_private_key
+from ..keys import HeldKey, MerchantKey, MerchantPrivateKey, load_private_key, name_the_pair
+from ..keys.keydata import KEY_PASSWORD_ENV
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,6 +38,8 @@ class KeySource:
     path: Path | None = None
     uri: str | None = None
     module: str | None = None
+    #: ``--key-password`` (or ``APPLEPAY_KEY_PASSWORD``): for an encrypted key file or .p12.
+    password: bytes | None = dataclasses.field(default=None, repr=False)
 
     @property
     def in_token(self) -> bool:
@@ -55,7 +59,10 @@ class KeySource:
         from ``certificate``, the certificate stored beside the key, or ``merchant_id``)."""
         if self.path is not None:
             return MerchantKey.load(
-                self.path, certificate=certificate, merchant_id=merchant_id, password=password
+                self.path,
+                certificate=certificate,
+                merchant_id=merchant_id,
+                password=password if password is not None else self.password,
             )
         from ..keys.pkcs11 import merchant_key_from_uri
 
@@ -67,7 +74,9 @@ class KeySource:
     def held(self, *, password: bytes | None = None) -> MerchantPrivateKey | HeldKey:
         """The private key from the file, or the token's key with its public key."""
         if self.path is not None:
-            return load_private_key(self.path, password=password)
+            return load_private_key(
+                self.path, password=password if password is not None else self.password
+            )
         from ..keys.pkcs11 import held_key_from_uri
 
         assert self.uri is not None
@@ -146,25 +155,40 @@ def key_option(*names: str, help: str, uri_only: bool = False, **options: Any) -
         default=None,
         help=_MODULE_HELP,
     )
+    password = click.option(
+        "--key-password",
+        "key_password",
+        metavar="PASSWORD",
+        envvar=KEY_PASSWORD_ENV,
+        show_envvar=True,
+        default=None,
+        help="Password of an encrypted key file or of a .p12 given as the key (prefer the "
+        "environment variable: ps shows options).",
+    )
 
     def decorate(command: F) -> F:
         @functools.wraps(command)
         def bound(*args: Any, **kwargs: Any) -> Any:
             chosen = kwargs.pop("pkcs11_module", None)
+            secret = kwargs.pop("key_password", None)
+            encoded = secret.encode("utf-8") if secret is not None else None
             for name, value in kwargs.items():
-                kwargs[name] = _bind(value, chosen)
+                kwargs[name] = _bind(value, chosen, encoded)
             return command(*args, **kwargs)
 
-        return module(key(bound))  # type: ignore[return-value]
+        wrapped = module(key(bound))
+        return wrapped if uri_only else password(wrapped)  # type: ignore[return-value]
 
     return decorate
 
 
-def _bind(value: Any, module: str | None) -> Any:
+def _bind(value: Any, module: str | None, password: bytes | None = None) -> Any:
     if isinstance(value, KeySource) and value.in_token:
         return dataclasses.replace(value, module=module)
+    if isinstance(value, KeySource):
+        return dataclasses.replace(value, password=password)
     if isinstance(value, tuple) and any(isinstance(item, KeySource) for item in value):
-        return tuple(_bind(item, module) for item in value)
+        return tuple(_bind(item, module, password) for item in value)
     return value
 
 
@@ -173,10 +197,12 @@ def load_merchant_keys(
 ) -> list[MerchantKey]:
     """``--key``/``--cert`` pairs in order; keys without a certificate use ``--merchant-id``
     (or, in a token, the certificate stored beside the key)."""
-    return [
-        source.merchant_key(certificate=cert, merchant_id=merchant_id)
-        for source, cert in key_pairs(keys, certs)
-    ]
+    pairs = key_pairs(keys, certs)
+    loaded = []
+    for index, (source, cert) in enumerate(pairs):
+        with name_the_pair(index, source, cert) if len(pairs) > 1 else contextlib.nullcontext():
+            loaded.append(source.merchant_key(certificate=cert, merchant_id=merchant_id))
+    return loaded
 
 
 def key_pairs(

@@ -15,7 +15,7 @@ from typing import Any, BinaryIO
 import click
 
 from ..batch import BatchConfig, BatchStats, run_batch
-from ..keys import MerchantKey
+from ..keys import MerchantKey, name_the_pair
 from ._common import (
     at_option,
     handles_errors,
@@ -27,7 +27,7 @@ from ._common import (
     warn,
 )
 from ._keys import KeySource, key_pairs
-from ._replay import replay_guard_factory_from_options, replay_options
+from .replay_options import replay_guard_factory_from_options, replay_options
 
 #: On a terminal the bar moves at least every this many lines.
 _BAR_STEP = 100
@@ -46,9 +46,7 @@ class _Progress:
         self.every = min(every, _BAR_STEP) if terminal else every
         self._bar: Any = None
         if terminal and total is not None:
-            self._bar = click.progressbar(
-                length=total, label="decrypting", file=sys.stderr
-            )
+            self._bar = click.progressbar(length=total, label="decrypting", file=sys.stderr)
             self._bar.__enter__()
         self._shown = 0
 
@@ -170,10 +168,11 @@ def decrypt_batch(
     """
     in_process: list[MerchantKey] = []
     in_token: list[tuple[str, str | None, bytes | None, str | None]] = []
-    for key_source, cert in key_pairs(keys, certs):
+    for index, (key_source, cert) in enumerate(key_pairs(keys, certs)):
         # Every key is opened here, so that a wrong PIN or a missing key is one setup
         # error before any line; a key in a token then goes to the workers as its URI.
-        key = key_source.merchant_key(certificate=cert, merchant_id=merchant_id)
+        with name_the_pair(index, key_source, cert):
+            key = key_source.merchant_key(certificate=cert, merchant_id=merchant_id)
         if key_source.uri is None:
             in_process.append(key)
         else:

@@ -86,7 +86,7 @@ def inspect_command(
     Exit status 1 when the certificate has expired, the key does not belong to it, or
     (with --warn-days N) it expires within N days; 0 otherwise.
     """
-    held = key.held() if key is not None and key.in_token else None
+    held = key.held() if key is not None and (key.in_token or key.password) else None
     report = inspect_file(
         file,
         password=read_password(password),

@@ -65,7 +65,10 @@ def doctor(
         Path(token),
         # A key in a token is opened here: a wrong PIN is a setup error (exit 2), as a
         # missing key file is.
-        keys=[source.path if source.path is not None else source.held() for source in keys],
+        keys=[
+            source.path if source.path is not None and source.password is None else source.held()
+            for source in keys
+        ],
         certificates=certs,
         merchant_id=merchant_id,
         root=root,

@@ -112,9 +112,7 @@ def sign_csr(
     )
     kind = "identity" if IDENTITY_CN_PREFIX in (common_name(certificate) or "") else "processing"
     target = out if out is not None else Path(CERTIFICATE_FILE_NAMES[kind])
-    write_public_file(
-        target, certificate.public_bytes(serialization.Encoding.DER), overwrite=force
-    )
+    write_public_file(target, certificate.public_bytes(serialization.Encoding.DER), overwrite=force)
     label = "merchant identity" if kind == "identity" else "payment processing"
     if as_json:
         print_json(

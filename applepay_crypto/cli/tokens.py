@@ -27,7 +27,7 @@ from ._common import (
     warn,
 )
 from ._keys import KeySource, load_merchant_keys
-from ._replay import replay_guard_from_options, replay_options
+from .replay_options import replay_guard_from_options, replay_options
 
 token_argument = click.argument("token", type=click.Path(dir_okay=False, allow_dash=True))
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from .._timetext import utc_text_or_none
 from ..decryptor import TokenSource
+from ..moments import utc_moment
 from ..signature import DEFAULT_MAX_AGE, utc_now
 from ..token import PaymentToken, parse_token, read_token
 from .findings import INTERNAL_ERROR, Finding, Findings, Status
@@ -95,7 +96,7 @@ def diagnose(
     parsed = _parse(token, findings)
     if parsed is None:
         return Diagnosis(tuple(findings.items), None, None, None, verified=False, decrypted=False)
-    moment = now if now is not None else utc_now()
+    moment = utc_moment(now) if now is not None else utc_now()
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.timezone.utc)
     start = len(findings.items)

@@ -14,6 +14,7 @@ from cryptography import x509
 
 from .._timetext import utc_text
 from ..keys import load_certificate
+from ..moments import utc_moment
 from ..signature import (
     SignedData,
     check_certificate_oids,
@@ -51,6 +52,7 @@ def check_signature(
     max_age: dt.timedelta,
 ) -> dt.datetime | None:
     """Record each step's finding; return the signing time when the CMS could be read."""
+    now = utc_moment(now)
     signed: SignedData | None = None
     signing_time: dt.datetime | None = None
     with findings.guard("1 CMS", fix=_ALTERED_FIX):
@@ -168,7 +170,7 @@ def _check_chain(
             )
             return
     start = len(findings.items)
-    with findings.guard("1.c chain"):
+    with findings.guard("1.c chain", fix=_chain_fix(leaf, trust)):
         trust.validate_chain(leaf, [intermediate], signing_time)
     if findings.failed_since(start):
         return
@@ -181,6 +183,23 @@ def _check_chain(
             "which is normal for a recorded token: the chain is checked at the signing time"
         )
     findings.ok("1.c chain", message)
+
+
+def _chain_fix(leaf: x509.Certificate, trust: TrustStore) -> str:
+    """What to do when the chain does not lead to the trusted root (issue #14, item 7)."""
+    if environment_of(leaf) == "test" and trust.apple:
+        return (
+            "This is a test token (signed by a test authority, as applepay-crypto mint "
+            "makes): check it against that authority's root, --root CA_DIR/root.pem (in "
+            "code: TrustStore.for_test_roots); real tokens chain to Apple Root CA - G3."
+        )
+    if not trust.apple:
+        return (
+            "The token is not signed under the root given: for a real Apple token, drop "
+            "--root (Apple Root CA - G3 is the default); for a test token, give the root of "
+            "the authority that minted it."
+        )
+    return "A token whose chain does not lead to Apple Root CA - G3 is not Apple's: reject it."
 
 
 def _date_problem(cert: x509.Certificate, role: str, signing_time: dt.datetime) -> str:

@@ -31,7 +31,7 @@ from .identity import (
 )
 from .in_process import InProcessKeyAgreement, InProcessKeyUnwrapper
 from .keyring import Keyring
-from .merchant_key import HeldKey, MerchantKey
+from .merchant_key import HeldKey, MerchantKey, name_the_pair
 from .seams import KeyAgreement, KeyHolder, KeyLookup, KeyUnwrapper, holder_matches
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "merchant_id_from_certificate",
     "merchant_id_hash",
     "merchant_id_hash_from_certificate",
+    "name_the_pair",
     "public_key_hash",
     "save_private_key",
     "warn_if_exposed",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -11,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from ..errors import ConfigurationError
+from .keydata import decode_private_key
 
 __all__ = [
     "InsecureKeyFileWarning",
@@ -24,6 +26,8 @@ __all__ = [
 MerchantPrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 PathOrBytes = str | os.PathLike[str] | bytes
 
+_log = logging.getLogger(__name__)
+
 
 def read_bytes(source: PathOrBytes) -> bytes:
     """The bytes themselves, or the contents of the file at a path."""
@@ -33,16 +37,24 @@ def read_bytes(source: PathOrBytes) -> bytes:
         return Path(source).read_bytes()
     except OSError as exc:
         raise ConfigurationError(f"cannot read {os.fspath(source)!r}: {exc.strerror}") from None
+    except ValueError:  # an embedded NUL, or a name the file system cannot encode
+        raise ConfigurationError(f"cannot read {os.fspath(source)!r}: bad file name") from None
 
 
 class InsecureKeyFileWarning(UserWarning):
     """A private key file that users other than its owner can read (or write)."""
 
 
-def warn_if_exposed(path: str | os.PathLike[str], *, what: str = "private key file") -> None:
+def warn_if_exposed(
+    path: str | os.PathLike[str],
+    *,
+    what: str = "private key file",
+    logger: logging.Logger | None = None,
+) -> None:
     """Warn (:class:`InsecureKeyFileWarning`) when the file at ``path`` is group- or
-    world-accessible: a key others can read is a key to rotate. POSIX only. ``paykka_sign``
-    warns with it too, about its private keys and secret files (issue #14)."""
+    world-accessible: a key others can read is a key to rotate. POSIX only. The same words
+    go to ``logger`` (WARNING; this module's logger by default): ``paykka_sign`` warns with
+    it too, about its private keys and secret files, on its own logger (issue #14)."""
     if os.name != "posix":
         return
     try:
@@ -50,12 +62,12 @@ def warn_if_exposed(path: str | os.PathLike[str], *, what: str = "private key fi
     except (OSError, ValueError):
         return
     if mode & 0o077:
-        warnings.warn(
+        message = (
             f"{what} {os.fspath(path)!r} is accessible to other users "
-            f"(mode {mode & 0o777:04o}): chmod 600 it",
-            InsecureKeyFileWarning,
-            stacklevel=3,
+            f"(mode {mode & 0o777:04o}): chmod 600 it"
         )
+        (logger or _log).warning("%s", message)
+        warnings.warn(message, InsecureKeyFileWarning, stacklevel=3)
 
 
 def load_certificate(source: PathOrBytes | x509.Certificate) -> x509.Certificate:
@@ -74,32 +86,26 @@ def load_certificate(source: PathOrBytes | x509.Certificate) -> x509.Certificate
 def load_private_key(
     source: PathOrBytes | MerchantPrivateKey, *, password: bytes | None = None
 ) -> MerchantPrivateKey:
-    """A merchant private key from a path or bytes: PEM (PKCS#8, SEC1, PKCS#1) or DER."""
+    """A merchant private key from a path or bytes: PEM (PKCS#8, SEC1, PKCS#1, encrypted
+    with ``password``), DER, bare base64 of DER, or a PKCS#12 (``.p12``) file.
+
+    Read by :func:`~applepay_crypto.keys.keydata.decode_private_key`, the loader
+    ``paykka_sign`` uses too. A file others can read is warned about once it is known to
+    hold a private key (a certificate given by mistake is named, not warned about).
+    """
     if isinstance(source, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         return source
-    raw = read_bytes(source)
-    if not isinstance(source, bytes):
-        warn_if_exposed(source)
-    try:
-        if b"-----BEGIN" in raw:
-            key = serialization.load_pem_private_key(raw, password=password)
-        else:
-            key = serialization.load_der_private_key(raw, password=password)
-    except TypeError:  # cryptography: a password is missing, or given for a plain key
+    if not isinstance(source, str | os.PathLike | bytes):
         raise ConfigurationError(
-            "not a readable private key: it is encrypted and needs a password, or a password "
-            "was given for a key that has none"
-        ) from None
-    except ValueError:
-        # Review (#11): not cryptography's text, which can quote the file's ASN.1 tags.
-        raise ConfigurationError(
-            "not a readable private key (PEM or DER: PKCS#8, SEC1 or PKCS#1), or the password "
-            "is wrong"
-        ) from None
+            "a private key is a path, bytes (PEM, DER, base64, PKCS#12) or a cryptography key"
+        )
+    key = decode_private_key(read_bytes(source), password=password)
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise ConfigurationError(
             f"a {type(key).__name__} cannot be a payment processing key (EC P-256 or RSA)"
         )
+    if not isinstance(source, bytes):
+        warn_if_exposed(source)
     return key
 
 

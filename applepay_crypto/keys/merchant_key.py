@@ -4,6 +4,8 @@ outside this process before its merchant id is known."""
 from __future__ import annotations
 
 import base64
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -20,7 +22,7 @@ from .identity import (
 from .in_process import InProcessKeyAgreement, InProcessKeyUnwrapper
 from .seams import KeyAgreement, KeyHolder, KeyUnwrapper, holder_matches
 
-__all__ = ["HeldKey", "MerchantKey"]
+__all__ = ["HeldKey", "MerchantKey", "name_the_pair"]
 
 
 def _describe(key: MerchantPrivateKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey) -> str:
@@ -222,6 +224,17 @@ def _merchant_public_key(cert: x509.Certificate) -> ec.EllipticCurvePublicKey | 
     return public
 
 
+@contextlib.contextmanager
+def name_the_pair(index: int, key: object, certificate: object | None) -> Iterator[None]:
+    """With several ``--key``/``--cert`` pairs, a refusal while loading one names it
+    (issue #14, item 7): ``pair 2 (--key new.key, --cert new.pem): ...``."""
+    try:
+        yield
+    except ConfigurationError as exc:
+        cert = f", --cert {certificate}" if certificate is not None else ", no --cert"
+        raise ConfigurationError(f"pair {index + 1} (--key {key}{cert}): {exc.message}") from None
+
+
 def _check_holder_matches(
     holder: KeyHolder, public: ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 ) -> None:
@@ -237,8 +250,10 @@ def _check_certificate_matches_key(
 ) -> None:
     if public_key_hash(cert.public_key()) != public_key_hash(public):  # type: ignore[arg-type]
         raise ConfigurationError(
-            "the certificate does not belong to this private key (is it the merchant identity "
-            "certificate instead of the payment processing certificate?)"
+            "the certificate (publicKeyHash "
+            f"{_b64(public_key_hash(cert.public_key()))}) does not belong to this private key "  # type: ignore[arg-type]
+            f"(publicKeyHash {_b64(public_key_hash(public))}): is it the merchant identity "
+            "certificate instead of the payment processing certificate, or another pair's?"
         )
 
 

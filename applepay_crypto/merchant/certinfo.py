@@ -27,6 +27,7 @@ from ..keys import (
     merchant_id_hash_from_certificate,
 )
 from ..keys.files import PathOrBytes
+from ..moments import utc_moment
 from ..trust import fingerprint
 from .certfiles import read_certificate_file
 from .certs import (
@@ -113,7 +114,7 @@ def inspect_certificate(
 ) -> CertificateReport:
     """Describe ``certificate``; with ``private_key``, say whether the key belongs to it
     (a key held in a token is asked to do one operation: issue #12)."""
-    moment = now or dt.datetime.now(dt.timezone.utc)
+    moment = utc_moment(now) if now is not None else dt.datetime.now(dt.timezone.utc)
     kind = classify_certificate(certificate)
     public_key = certificate_public_key(certificate)
     warnings: list[str] = []

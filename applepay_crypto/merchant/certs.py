@@ -28,6 +28,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from ..errors import ConfigurationError
 from ..keys import MERCHANT_ID_OID, MerchantPrivateKey, public_key_hash
 from ..keys.identity import subject_text
+from ..moments import utc_moment
 from ..signature import INTERMEDIATE_OID, LEAF_OID
 from ..trust import is_apple_root
 
@@ -277,7 +278,9 @@ def days_left(certificate: x509.Certificate, now: dt.datetime) -> int:
     """Whole days until ``notAfter``; once expired, minus the whole days since, so that
     ``-days_left`` is the N of "expired N days ago" (issue #14; 0 in the first day after
     expiry too: whether it expired is ``now > notAfter``)."""
-    remaining = certificate.not_valid_after_utc - now
+    if not isinstance(certificate, x509.Certificate):
+        raise ConfigurationError("days_left takes an x509.Certificate")
+    remaining = certificate.not_valid_after_utc - utc_moment(now)
     if remaining >= dt.timedelta(0):
         return remaining.days
     return -((-remaining).days)

@@ -35,6 +35,7 @@ from ..keys import (
     save_private_key,
 )
 from ..keys.files import PathOrBytes
+from ..moments import utc_moment
 from .certfiles import read_certificate_file
 from .certs import key_belongs_to
 
@@ -246,7 +247,7 @@ def _identity(
         raise ConfigurationError("the merchant identity certificate's private key is missing")
     if not key_belongs_to(key, cert):
         raise ConfigurationError("the private key does not belong to the identity certificate")
-    moment = now or dt.datetime.now(dt.timezone.utc)
+    moment = utc_moment(now) if now is not None else dt.datetime.now(dt.timezone.utc)
     if not cert.not_valid_before_utc <= moment <= cert.not_valid_after_utc:
         raise ConfigurationError(
             f"the merchant identity certificate is not valid now (valid "

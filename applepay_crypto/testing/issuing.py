@@ -109,4 +109,3 @@ def _merchant_id_from(csr: x509.CertificateSigningRequest) -> str:
             "(the merchant id the certificate is for, as chosen in Apple's portal)"
         )
     return value
-

@@ -8,6 +8,7 @@ status is 0 on success, 1 when a message or order is rejected, 2 on a usage or s
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import sys
 from collections.abc import Callable
@@ -91,7 +92,7 @@ def read_secret(path: Path | None) -> str:
         except UnicodeDecodeError:
             # review (#11): the decoder's text names a byte of the secret and its position.
             raise InvalidKeyError(f"the secret key file {str(path)!r} is not UTF-8 text") from None
-        warn_if_exposed(path, what="secret key file")  # as applepay-crypto's keys (issue #14)
+        warn_if_exposed(path, what="secret key file", logger=logging.getLogger("paykka_sign.keys"))
     else:
         secret = os.environ.get(SECRET_ENV_VAR, "").strip()
         if not secret:

@@ -16,9 +16,11 @@ from applepay_crypto import (
     PaymentToken,
     TokenDecryptor,
     TrustStore,
+    VerifiedSignature,
     verify_token,
 )
 from applepay_crypto.cli.params import Duration
+from applepay_crypto.keys import name_the_pair
 from applepay_crypto.trust import APPLE_ROOT_CA_G3_SHA256
 
 from ._common import existing_file, warn
@@ -90,24 +92,32 @@ def trust_store(root: Path | None) -> TrustStore:
 
 def decrypt_or_verify(
     token: PaymentToken, options: dict[str, Any], trust: TrustStore
-) -> DecryptedToken | None:
-    """Verify Apple's signature and decrypt with the merchant keys; without keys, verify only."""
+) -> tuple[DecryptedToken | None, VerifiedSignature | DecryptedToken]:
+    """Verify Apple's signature and decrypt with the merchant keys; without keys, verify only.
+
+    Returns the decrypted token (``None`` without keys) and the proof of verification, for
+    the replay guard (consulted by the caller once the request is built)."""
     keys: tuple[Path, ...] = options["keys"]
     certs: tuple[Path, ...] = options["certs"]
     if len(certs) > len(keys):
         raise click.UsageError("more --cert than --key options: they pair up in order")
     if not keys:
         # Still prove the token comes from Apple, even if it cannot be opened here.
-        verify_token(token, root=trust, now=options["at"], max_age=options["max_age"])
+        verified = verify_token(token, root=trust, now=options["at"], max_age=options["max_age"])
         warn("no --key: the token is verified but not decrypted; the order is NOT checked")
-        return None
-    merchant_keys = [
-        MerchantKey.load(
-            key,
-            certificate=certs[i] if i < len(certs) else None,
-            merchant_id=options["apple_merchant_id"],
-        )
-        for i, key in enumerate(keys)
-    ]
+        return None, verified
+    merchant_keys = []
+    for i, key in enumerate(keys):
+        cert = certs[i] if i < len(certs) else None
+        with name_the_pair(i, key, cert):
+            merchant_keys.append(
+                MerchantKey.load(
+                    key,
+                    certificate=cert,
+                    merchant_id=options["apple_merchant_id"],
+                    password=options.get("key_password"),
+                )
+            )
     decryptor = TokenDecryptor(merchant_keys, trust=trust, max_age=options["max_age"])
-    return decryptor.decrypt(token, now=options["at"])
+    decrypted = decryptor.decrypt(token, now=options["at"])
+    return decrypted, decrypted

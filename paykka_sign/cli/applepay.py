@@ -10,9 +10,11 @@ from typing import Any
 import click
 
 from applepay_crypto import DecryptedToken, PaymentToken, read_token
+from applepay_crypto.cli.replay_options import replay_guard_from_options, replay_options
 
 from ..applepay_requests import (
     check_order,
+    claim_token,
     mask_request,
     mask_yabandpay_request,
     paykka_decrypted_payment,
@@ -36,6 +38,7 @@ from ._common import (
     read_secret,
     warn,
 )
+from ._keyfile import key_password_option
 from ._tokens import decrypt_or_verify, token_options, trust_store
 
 #: Sandbox base URLs from PayKKa's documentation; production ones differ per region.
@@ -114,7 +117,7 @@ def _paykka(
         currency=currency,
         extra=_extra(o["extra"]),
     )
-    key = read_private_key(o["signing_key"])
+    key = read_private_key(o["signing_key"], password=o["key_password"])
     base = (o["base_url"] or _PAYKKA_SANDBOX[o["api"]]).rstrip("/")
     if o["api"] == "v1.2":
         signed = PaykkaV12Signer(key).sign(body, now=o["at"])
@@ -238,6 +241,8 @@ def _yabandpay(
 @click.option(
     "--extra", type=existing_file, default=None, help="JSON object of extra body/data fields."
 )
+@key_password_option
+@replay_options
 @at_option
 @json_option
 @handles_errors
@@ -248,12 +253,21 @@ def applepay_request(token: str, as_json: bool, **options: Any) -> None:
     known to be safe hidden) and then cannot be sent; --reveal prints the real body. Exit 1
     when the token or the order is rejected (e.g. amount_mismatch), 2 on a usage or setup
     error.
+
+    With --replay-db or --replay-redis (the guards of applepay-crypto decrypt), a token
+    whose transactionId was used before is refused (replayed_transaction, exit 1); it is
+    recorded only once the request is built and signed.
     """
     _check_options(options)
+    guard = replay_guard_from_options(
+        options["replay_db"], options["replay_redis"], window=options["max_age"], now=options["at"]
+    )
     parsed = read_token(token)
-    decrypted = decrypt_or_verify(parsed, options, trust_store(options["root"]))
+    decrypted, verified = decrypt_or_verify(parsed, options, trust_store(options["root"]))
     build = _paykka if options["provider"] == "paykka" else _yabandpay
     document = build(parsed, decrypted, options)
+    if guard is not None:
+        claim_token(guard, parsed.transaction_id, verified)
     if document["masked"]:
         warn(
             "fields not known to be safe to show (card number, cryptogram, unknown extra "

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from applepay_crypto import read_token
+from applepay_crypto.cli.replay_options import replay_guard_from_options, replay_options
 
 from ..client._extra import require_httpx
 from ..yabandpay import EmptyValues, YabandPaySigner
@@ -29,6 +30,7 @@ from ._common import (
     read_secret,
 )
 from ._connect import connection_options, paykka_client, print_answer, read_extra, reveal_option
+from ._keyfile import key_password_option
 from ._tokens import decrypt_or_verify, token_options, trust_store
 from .yabandpay import empty_option, secret_option
 
@@ -38,6 +40,14 @@ _order = [
     click.option("--amount", type=click.IntRange(min=0), required=True, help="Minor units."),
     click.option("--currency", required=True, help="Alphabetic ISO 4217 code (EUR)."),
 ]
+
+
+def _guard(o: dict[str, Any]) -> Any:
+    """The replay guard of --replay-db/--replay-redis (None without): a token seen before is
+    refused before anything is sent, and recorded once sent."""
+    return replay_guard_from_options(
+        o["replay_db"], o["replay_redis"], window=o["max_age"], now=o["at"]
+    )
 
 
 def order_options(command: Any) -> Any:
@@ -122,6 +132,8 @@ def session_command(domain_name: str, display_name: str | None, as_json: bool, *
 )
 @click.option("--extra", type=existing_file, default=None, help="JSON object of extra fields.")
 @token_options
+@key_password_option
+@replay_options
 @reveal_option
 @at_option
 @json_option
@@ -132,20 +144,23 @@ def pay_command(token: str, reveal: bool, as_json: bool, **o: Any) -> None:
     the outcome is unknown; query the transaction by --trans-id."""
     if o["decryption"] == "merchant" and not o["keys"]:
         raise click.UsageError("--decryption merchant needs --key (your Apple Pay key)")
+    guard = _guard(o)
     parsed = read_token(token)
-    decrypted = decrypt_or_verify(parsed, o, trust_store(o["root"]))
+    decrypted, verified = decrypt_or_verify(parsed, o, trust_store(o["root"]))
     order = {"trans_id": o["trans_id"], "amount": o["amount"], "currency": o["currency"]}
     extra = read_extra(o["extra"])
     with paykka_client(o) as client:
         if o["decryption"] == "merchant":
             assert decrypted is not None
-            result = client.pay_decrypted(decrypted, extra=extra, **order)
+            result = client.pay_decrypted(decrypted, extra=extra, replay_guard=guard, **order)
         else:
             result = client.pay_token(
                 parsed,
                 decrypted=decrypted,
+                verified=verified,
                 encoding=o["token_data_encoding"],
                 extra=extra,
+                replay_guard=guard,
                 **order,
             )
     document = {"verified": True, "status": result.status, "order_id": result.order_id}
@@ -266,6 +281,8 @@ def query_command(
     "--allow-unsigned-answer", is_flag=True, help="Accept an answer without sign (inferred)."
 )
 @token_options
+@key_password_option
+@replay_options
 @at_option
 @json_option
 @handles_errors
@@ -284,8 +301,9 @@ def yabandpay_pay(
     require_httpx()
     from ..client import YabandPayClient
 
+    guard = _guard(o)
     parsed = read_token(token)
-    decrypted = decrypt_or_verify(parsed, o, trust_store(o["root"]))
+    decrypted, verified = decrypt_or_verify(parsed, o, trust_store(o["root"]))
     signer = YabandPaySigner(read_secret(secret_key_file), user=user, empty_values=empty_values)
     with YabandPayClient(
         signer, base_url=base_url, require_signed_answers=not allow_unsigned_answer
@@ -299,6 +317,8 @@ def yabandpay_pay(
             description=o["description"],
             notify_url=o["notify_url"],
             decrypted=decrypted,
+            verified=verified,
+            replay_guard=guard,
             now=o["at"],
         )
     document = {"verified": answer.signed, "code": answer.code, "message": answer.message}

@@ -42,6 +42,7 @@ from ._common import (
     read_input,
     warn,
 )
+from ._keyfile import key_password_option
 
 api_option = click.option(
     "--api",
@@ -112,8 +113,12 @@ def _curl_lines(signed: SignedRequest) -> str:
 
 @click.command()
 @click.option(
-    "--key", required=True, type=existing_file, help="Merchant private key (PEM, DER, base64)."
+    "--key",
+    required=True,
+    type=existing_file,
+    help="Merchant private key (PEM, DER, base64 or .p12).",
 )
+@key_password_option
 @api_option
 @click.option(
     "--body",
@@ -122,8 +127,18 @@ def _curl_lines(signed: SignedRequest) -> str:
     show_default=True,
     help="Request body file, or - for stdin; signed byte for byte (mind a final newline).",
 )
-@click.option("--merchant-id", default=None, help="v1.2: merchant id, when not in the body.")
-@click.option("--timestamp", default=None, help="Milliseconds since the epoch (default: body/now).")
+@click.option(
+    "--merchant-id",
+    default=None,
+    help="v1.2: checked against the body's merchant_id (absent or different: refused, "
+    "body_field_mismatch).",
+)
+@click.option(
+    "--timestamp",
+    default=None,
+    help="v1.2: checked against the body's timestamp (absent or different: refused); "
+    "v3: the x-paykka-timestamp, milliseconds since the epoch (default: now).",
+)
 @click.option("--app-id", default=None, help="v3: the x-paykka-appid.")
 @click.option("--method", default="POST", show_default=True, help="v3: HTTP method.")
 @click.option("--path", "path", default=None, help="v3: request path, e.g. /v3/payment/acq.")
@@ -141,6 +156,7 @@ def _curl_lines(signed: SignedRequest) -> str:
 @handles_errors
 def sign(
     key: Path,
+    key_password: bytes | None,
     api: str,
     body: str,
     merchant_id: str | None,
@@ -161,7 +177,7 @@ def sign(
         raise click.UsageError("--format curl prints curl -H lines, not JSON: drop one of them")
     if api == "v3" and (app_id is None or path is None):
         raise click.UsageError("--api v3 needs --app-id and --path")
-    private_key = read_private_key(key)
+    private_key = read_private_key(key, password=key_password)
     raw = read_input(body, what="body")
     signed: SignedRequest
     if api == "v1.2":

@@ -10,12 +10,15 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from applepay_crypto import DecryptedToken
+from applepay_crypto import DecryptedToken, ReplayGuard
 
 from ..applepay_requests import (
     TokenDataEncoding,
     TokenSource,
+    Verified,
+    _parsed,
     check_order,
+    claim_token,
     paykka_decrypted_payment,
     paykka_payment_request,
     paykka_token_payment,
@@ -170,11 +173,17 @@ class PaykkaCalls:
         allow_mismatch: bool,
         payment_type: str,
         extra: Mapping[str, Any] | None,
+        replay_guard: ReplayGuard | None = None,
     ) -> Call:
         payment = paykka_decrypted_payment(
             token, amount=_amount(amount), currency=currency, allow_mismatch=allow_mismatch is True
         )
-        return self._payment(payment, trans_id, amount, currency, payment_type, extra)
+        call = self._payment(payment, trans_id, amount, currency, payment_type, extra)
+        if replay_guard is not None:
+            # Last, once the request is whole: a fixable refusal leaves the token unused; a
+            # token once sent is never sent again, whatever the answer.
+            claim_token(replay_guard, token.transaction_id, token)
+        return call
 
     def pay_token_call(
         self,
@@ -190,7 +199,12 @@ class PaykkaCalls:
         shopper_reference: str | None,
         payment_type: str,
         extra: Mapping[str, Any] | None,
+        verified: Verified | None = None,
+        replay_guard: ReplayGuard | None = None,
     ) -> Call:
+        proof = decrypted if decrypted is not None else verified
+        if replay_guard is not None and proof is None:
+            raise InvalidArgumentError("a replay guard needs verified= or decrypted= (the token)")
         if decrypted is not None:
             if not isinstance(decrypted, DecryptedToken):
                 raise InvalidArgumentError("decrypted must be an applepay_crypto DecryptedToken")
@@ -202,7 +216,11 @@ class PaykkaCalls:
             token_usage=token_usage,
             shopper_reference=shopper_reference,
         )
-        return self._payment(payment, trans_id, amount, currency, payment_type, extra)
+        call = self._payment(payment, trans_id, amount, currency, payment_type, extra)
+        if replay_guard is not None:
+            assert proof is not None
+            claim_token(replay_guard, _parsed(token).transaction_id, proof)
+        return call
 
     def _payment(
         self,

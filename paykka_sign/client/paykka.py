@@ -22,9 +22,9 @@ require_httpx()
 import httpx  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
-from applepay_crypto import DecryptedToken  # noqa: E402
+from applepay_crypto import DecryptedToken, ReplayGuard  # noqa: E402
 
-from ..applepay_requests import TokenDataEncoding, TokenSource  # noqa: E402
+from ..applepay_requests import TokenDataEncoding, TokenSource, Verified  # noqa: E402
 from ..clock import DEFAULT_WINDOW, Clock, utc_now  # noqa: E402
 from ..errors import InvalidArgumentError, PaykkaSignError  # noqa: E402
 from ..messages import Body  # noqa: E402
@@ -155,9 +155,12 @@ class PaykkaClient(PaykkaCalls):
         allow_mismatch: bool = False,
         payment_type: str = "PURCHASE",
         extra: Mapping[str, Any] | None = None,
+        replay_guard: ReplayGuard | None = None,
     ) -> Transaction:
         """Initiate a payment with a token you decrypted (``card_no``, cryptogram); the
-        order is checked against what the shopper approved unless ``allow_mismatch``."""
+        order is checked against what the shopper approved unless ``allow_mismatch``. With
+        ``replay_guard``, a token seen before is refused before anything is sent; a sent
+        token is recorded, whatever the answer (the payment may have happened)."""
         call = self.pay_decrypted_call(
             token,
             trans_id=trans_id,
@@ -166,6 +169,7 @@ class PaykkaClient(PaykkaCalls):
             allow_mismatch=allow_mismatch,
             payment_type=payment_type,
             extra=extra,
+            replay_guard=replay_guard,
         )
         return transaction(self._run(call))
 
@@ -183,9 +187,12 @@ class PaykkaClient(PaykkaCalls):
         shopper_reference: str | None = None,
         payment_type: str = "PURCHASE",
         extra: Mapping[str, Any] | None = None,
+        verified: Verified | None = None,
+        replay_guard: ReplayGuard | None = None,
     ) -> Transaction:
         """Initiate a payment PayKKa decrypts (``token_data``); with ``decrypted`` (the same
-        token, decrypted by you) the order is checked first."""
+        token, decrypted by you) the order is checked first. With ``replay_guard`` (and
+        ``decrypted`` or ``verified``), a token seen before is refused before it is sent."""
         call = self.pay_token_call(
             token,
             trans_id=trans_id,
@@ -198,6 +205,8 @@ class PaykkaClient(PaykkaCalls):
             shopper_reference=shopper_reference,
             payment_type=payment_type,
             extra=extra,
+            verified=verified,
+            replay_guard=replay_guard,
         )
         return transaction(self._run(call))
 

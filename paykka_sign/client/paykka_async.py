@@ -16,9 +16,9 @@ require_httpx()
 import httpx  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
-from applepay_crypto import DecryptedToken  # noqa: E402
+from applepay_crypto import DecryptedToken, ReplayGuard  # noqa: E402
 
-from ..applepay_requests import TokenDataEncoding, TokenSource  # noqa: E402
+from ..applepay_requests import TokenDataEncoding, TokenSource, Verified  # noqa: E402
 from ..clock import DEFAULT_WINDOW, Clock, utc_now  # noqa: E402
 from ..errors import InvalidArgumentError, PaykkaSignError  # noqa: E402
 from ..messages import Body  # noqa: E402
@@ -145,6 +145,7 @@ class AsyncPaykkaClient(PaykkaCalls):
         allow_mismatch: bool = False,
         payment_type: str = "PURCHASE",
         extra: Mapping[str, Any] | None = None,
+        replay_guard: ReplayGuard | None = None,
     ) -> Transaction:
         call = self.pay_decrypted_call(
             token,
@@ -154,6 +155,7 @@ class AsyncPaykkaClient(PaykkaCalls):
             allow_mismatch=allow_mismatch,
             payment_type=payment_type,
             extra=extra,
+            replay_guard=replay_guard,
         )
         return transaction(await self._run(call))
 
@@ -171,6 +173,8 @@ class AsyncPaykkaClient(PaykkaCalls):
         shopper_reference: str | None = None,
         payment_type: str = "PURCHASE",
         extra: Mapping[str, Any] | None = None,
+        verified: Verified | None = None,
+        replay_guard: ReplayGuard | None = None,
     ) -> Transaction:
         call = self.pay_token_call(
             token,
@@ -184,6 +188,8 @@ class AsyncPaykkaClient(PaykkaCalls):
             shopper_reference=shopper_reference,
             payment_type=payment_type,
             extra=extra,
+            verified=verified,
+            replay_guard=replay_guard,
         )
         return transaction(await self._run(call))
 

@@ -23,9 +23,9 @@ require_httpx()
 
 import httpx  # noqa: E402
 
-from applepay_crypto import DecryptedToken  # noqa: E402
+from applepay_crypto import DecryptedToken, ReplayGuard  # noqa: E402
 
-from ..applepay_requests import TokenSource, yabandpay_applepay_request  # noqa: E402
+from ..applepay_requests import TokenSource, Verified, yabandpay_applepay_request  # noqa: E402
 from ..errors import (  # noqa: E402
     HttpStatusError,
     InvalidArgumentError,
@@ -202,11 +202,15 @@ class YabandPayClient(_YabandPayCalls):
         allow_mismatch: bool = False,
         extra: Mapping[str, Any] | None = None,
         now: dt.datetime | None = None,
+        verified: Verified | None = None,
+        replay_guard: ReplayGuard | None = None,
     ) -> YabandPayAnswer:
         """``v3.ApplePay``: ``operation`` ``"sales"`` (``data.operation`` ``"1"``, as the
         documented example) or ``"authorisation"`` (``"2"``, inferred); any other text is
         sent as the code itself. ``amount`` is in minor units; with ``decrypted`` (the same
-        token, decrypted) the order is checked against what the shopper approved."""
+        token, decrypted) the order is checked against what the shopper approved. With
+        ``replay_guard`` (and ``decrypted`` or ``verified``) a token seen before is refused
+        before anything is sent."""
         fields = {
             "order_id": order_id,
             "amount": amount,
@@ -215,6 +219,8 @@ class YabandPayClient(_YabandPayCalls):
             "notify_url": notify_url,
             "decrypted": decrypted,
             "allow_mismatch": allow_mismatch,
+            "verified": verified,
+            "replay_guard": replay_guard,
         }
         raw = self._request(token, operation, fields, extra, now)
         started = time.monotonic()
@@ -278,6 +284,8 @@ class AsyncYabandPayClient(_YabandPayCalls):
         allow_mismatch: bool = False,
         extra: Mapping[str, Any] | None = None,
         now: dt.datetime | None = None,
+        verified: Verified | None = None,
+        replay_guard: ReplayGuard | None = None,
     ) -> YabandPayAnswer:
         fields = {
             "order_id": order_id,
@@ -287,6 +295,8 @@ class AsyncYabandPayClient(_YabandPayCalls):
             "notify_url": notify_url,
             "decrypted": decrypted,
             "allow_mismatch": allow_mismatch,
+            "verified": verified,
+            "replay_guard": replay_guard,
         }
         raw = self._request(token, operation, fields, extra, now)
         started = time.monotonic()

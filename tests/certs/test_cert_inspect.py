@@ -230,7 +230,9 @@ def test_cli_json_and_exit_status(ec_merchant, authority, tmp_path) -> None:
     assert mismatch.exit_code == 1
     assert "does NOT belong to this certificate" in mismatch.stdout
     expired = run("cert", "inspect", paths["certificate"], "--at", "2099-01-01T00:00:00Z")
-    assert expired.exit_code == 1 and "(EXPIRED " in expired.stdout and " days ago)" in expired.stdout
+    assert (
+        expired.exit_code == 1 and "(EXPIRED " in expired.stdout and " days ago)" in expired.stdout
+    )
     unreadable = tmp_path / "junk.cer"
     unreadable.write_bytes(b"not a certificate")
     bad = run("cert", "inspect", unreadable, "--json")

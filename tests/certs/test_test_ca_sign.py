@@ -45,9 +45,13 @@ def test_csr_to_cer_to_pem_and_p12_then_a_token_decrypts(flow: Path) -> None:
     der = (flow / "apple_pay.cer").read_bytes()
     assert der[:1] == b"\x30"  # DER, as Apple's .cer downloads, not PEM
     # openssl, independently: a DER certificate that chains to the test root.
-    text = run_openssl("x509", "-inform", "der", "-in", flow / "apple_pay.cer", "-noout", "-subject")
+    text = run_openssl(
+        "x509", "-inform", "der", "-in", flow / "apple_pay.cer", "-noout", "-subject"
+    )
     assert f"CN = Apple Pay Payment Processing:{MERCHANT}" in text.stdout.decode()
-    converted = run("cert", "convert", flow / "apple_pay.cer", "--out", m / "merchant.pem", "--force")
+    converted = run(
+        "cert", "convert", flow / "apple_pay.cer", "--out", m / "merchant.pem", "--force"
+    )
     assert converted.exit_code == 0, converted.output
     run_openssl("verify", "-CAfile", ca / "root.pem", m / "merchant.pem")
     p12 = run(
@@ -99,10 +103,14 @@ def test_the_identity_certificate_is_a_tls_client_certificate(
     assert list(usage) == [ExtendedKeyUsageOID.CLIENT_AUTH]
     names = certificate.subject.get_attributes_for_oid(NameOID.USER_ID)
     assert [n.value for n in names] == [MERCHANT]
-    assert merchant_id_hash_from_certificate(certificate) == hashlib.sha256(MERCHANT.encode()).digest()
+    assert (
+        merchant_id_hash_from_certificate(certificate) == hashlib.sha256(MERCHANT.encode()).digest()
+    )
 
 
-def _csr(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, name: str) -> x509.CertificateSigningRequest:
+def _csr(
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, name: str
+) -> x509.CertificateSigningRequest:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     return x509.CertificateSigningRequestBuilder().subject_name(subject).sign(key, hashes.SHA256())
 

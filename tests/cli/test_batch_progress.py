@@ -79,7 +79,16 @@ def _cli_files(tmp_path: Path, ec_merchant: TestMerchant, authority: TestAuthori
     paths = ec_merchant.save(tmp_path / "m")
     root = tmp_path / "root.pem"
     root.write_bytes(authority.root.certificate.public_bytes(serialization.Encoding.PEM))
-    return ["--key", str(paths["key"]), "--cert", str(paths["certificate"]), "--root", str(root), "--at", AT]
+    return [
+        "--key",
+        str(paths["key"]),
+        "--cert",
+        str(paths["certificate"]),
+        "--root",
+        str(root),
+        "--at",
+        AT,
+    ]
 
 
 def test_piped_progress_is_plain_lines(

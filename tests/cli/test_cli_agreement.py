@@ -61,7 +61,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     paths = merchant.save(base / "m")
     token = base / "token.json"
     token.write_text(
-        json.dumps(mint(sample_payload(), recipient=merchant, authority=authority, signing_time=SIGNED))
+        json.dumps(
+            mint(sample_payload(), recipient=merchant, authority=authority, signing_time=SIGNED)
+        )
     )
     rsa_key = base / "paykka.pem"
     rsa_key.write_bytes(
@@ -178,7 +180,10 @@ SETUP_REFUSALS: dict[str, Callable[[World], tuple[str, list[str]]]] = {
         "applepay-crypto",
         ["cert", "convert", str(w.csr), "--out", str(_fresh(w, "x.pem"))],
     ),
-    "applepay-crypto keys hash": lambda w: ("applepay-crypto", ["keys", "hash", "--cert", str(w.key)]),
+    "applepay-crypto keys hash": lambda w: (
+        "applepay-crypto",
+        ["keys", "hash", "--cert", str(w.key)],
+    ),
     "applepay-crypto keys new": lambda w: (
         "applepay-crypto",
         ["keys", "new", "--merchant-id", "not a merchant id", "--out", str(_fresh(w, "k"))],
@@ -187,7 +192,10 @@ SETUP_REFUSALS: dict[str, Callable[[World], tuple[str, list[str]]]] = {
         "applepay-crypto",
         ["keys", "store-cert", "--pkcs11", "pkcs11:token=absent;object=k", str(w.csr)],
     ),
-    "applepay-crypto bench": lambda w: ("applepay-crypto", ["bench", "--quick", "--key", str(w.csr)]),
+    "applepay-crypto bench": lambda w: (
+        "applepay-crypto",
+        ["bench", "--quick", "--key", str(w.csr)],
+    ),
     "paykka-sign keygen": lambda w: ("paykka-sign", ["keygen", "--out", str(w.rsa_key)]),
 }
 
@@ -329,38 +337,98 @@ KEY_READERS: dict[tuple[str, str], Callable[[World, Path], tuple[str, list[str]]
     ),
     ("paykka-sign paykka pay", "signing_key"): lambda w, f: (
         "paykka-sign",
-        ["paykka", "pay", str(w.token), *_connection(w, f), *_merchant(w), "--trans-id", "t1", *_order()],
+        [
+            "paykka",
+            "pay",
+            str(w.token),
+            *_connection(w, f),
+            *_merchant(w),
+            "--trans-id",
+            "t1",
+            *_order(),
+        ],
     ),
     ("paykka-sign paykka pay", "keys"): lambda w, f: (
         "paykka-sign",
         [
-            "paykka", "pay", str(w.token), *_connection(w, w.rsa_key), "--key", str(f),
-            "--cert", str(w.cert), "--root", str(w.ca / "root.pem"), "--at", AT,
-            "--trans-id", "t1", *_order(),
+            "paykka",
+            "pay",
+            str(w.token),
+            *_connection(w, w.rsa_key),
+            "--key",
+            str(f),
+            "--cert",
+            str(w.cert),
+            "--root",
+            str(w.ca / "root.pem"),
+            "--at",
+            AT,
+            "--trans-id",
+            "t1",
+            *_order(),
         ],
     ),
     ("paykka-sign yabandpay pay", "secret_key_file"): lambda w, f: (
         "paykka-sign",
-        ["yabandpay", "pay", str(w.token), *_merchant(w), *_yabandpay(), "--secret-key-file", str(f)],
+        [
+            "yabandpay",
+            "pay",
+            str(w.token),
+            *_merchant(w),
+            *_yabandpay(),
+            "--secret-key-file",
+            str(f),
+        ],
     ),
     ("paykka-sign yabandpay pay", "keys"): lambda w, f: (
         "paykka-sign",
         [
-            "yabandpay", "pay", str(w.token), "--key", str(f), "--cert", str(w.cert),
-            "--root", str(w.ca / "root.pem"), "--at", AT, *_yabandpay(),
-            "--secret-key-file", str(w.secret),
+            "yabandpay",
+            "pay",
+            str(w.token),
+            "--key",
+            str(f),
+            "--cert",
+            str(w.cert),
+            "--root",
+            str(w.ca / "root.pem"),
+            "--at",
+            AT,
+            *_yabandpay(),
+            "--secret-key-file",
+            str(w.secret),
         ],
     ),
     # applepay-crypto's own warning, for comparison: the same words
     ("applepay-crypto decrypt", "keys"): lambda w, f: (
         "applepay-crypto",
-        ["decrypt", str(w.token), "--key", str(f), "--cert", str(w.cert), "--root", str(w.ca / "root.pem"), "--at", AT],
+        [
+            "decrypt",
+            str(w.token),
+            "--key",
+            str(f),
+            "--cert",
+            str(w.cert),
+            "--root",
+            str(w.ca / "root.pem"),
+            "--at",
+            AT,
+        ],
     ),
 }
 
 
 def _merchant(w: World) -> list[str]:
-    return ["--key", str(w.key), "--cert", str(w.cert), "--root", str(w.ca / "root.pem"), "--at", AT]
+    return [
+        "--key",
+        str(w.key),
+        "--cert",
+        str(w.cert),
+        "--root",
+        str(w.ca / "root.pem"),
+        "--at",
+        AT,
+    ]
 
 
 def _body(w: World) -> Path:
@@ -417,8 +485,7 @@ def test_every_paykka_key_or_secret_reader_is_listed() -> None:
         (name, param.name)
         for name, (cli, _, command) in COMMANDS.items()
         for param in command.params
-        if cli == "paykka-sign"
-        and param.name in {"key", "keys", "signing_key", "secret_key_file"}
+        if cli == "paykka-sign" and param.name in {"key", "keys", "signing_key", "secret_key_file"}
     }
     assert readers == {reader for reader in KEY_READERS if reader[0].startswith("paykka-sign")}
 
@@ -455,13 +522,25 @@ def _main(cli: str) -> click.Command:
 #: Commands whose output holds times, run successfully, in text and as JSON.
 TIMED_OUTPUTS: dict[str, Callable[[World], tuple[str, list[str]]]] = {
     "decrypt": lambda w: ("applepay-crypto", ["decrypt", str(w.token), *_merchant(w)]),
-    "verify": lambda w: ("applepay-crypto", ["verify", str(w.token), "--root", str(w.ca / "root.pem"), "--at", AT]),
+    "verify": lambda w: (
+        "applepay-crypto",
+        ["verify", str(w.token), "--root", str(w.ca / "root.pem"), "--at", AT],
+    ),
     "inspect": lambda w: ("applepay-crypto", ["inspect", str(w.token)]),
     "doctor": lambda w: ("applepay-crypto", ["doctor", str(w.token), *_merchant(w)]),
     "cert inspect": lambda w: ("applepay-crypto", ["cert", "inspect", str(w.cert), "--at", AT]),
     "test-ca sign": lambda w: (
         "applepay-crypto",
-        ["test-ca", "sign", str(w.csr), "--ca", str(w.ca), "--out", str(_fresh(w, "t.cer")), "--force"],
+        [
+            "test-ca",
+            "sign",
+            str(w.csr),
+            "--ca",
+            str(w.ca),
+            "--out",
+            str(_fresh(w, "t.cer")),
+            "--force",
+        ],
     ),
     # a window error's message: the times in it
     "decrypt late": lambda w: (
@@ -532,17 +611,20 @@ def test_days_left_before_expiry(ec_merchant: TestMerchant, before: dt.timedelta
 
 
 def test_cert_inspect_text_says_how_long_ago(world: World) -> None:
-    result = invoke("applepay-crypto", ["cert", "inspect", str(world.cert), "--at", "2099-01-01T00:00:00Z", "--json"])
+    result = invoke(
+        "applepay-crypto",
+        ["cert", "inspect", str(world.cert), "--at", "2099-01-01T00:00:00Z", "--json"],
+    )
     document = json.loads(result.stdout)
     ago = -document["days_left"]
-    text = invoke("applepay-crypto", ["cert", "inspect", str(world.cert), "--at", "2099-01-01T00:00:00Z"])
+    text = invoke(
+        "applepay-crypto", ["cert", "inspect", str(world.cert), "--at", "2099-01-01T00:00:00Z"]
+    )
     assert f"(EXPIRED {ago} days ago)" in text.stdout
     assert f"warning: expired {ago} days ago (" in text.stderr
 
 
-@pytest.mark.parametrize(
-    ("warn_days", "code"), [(None, 0), (30, 0), (365 * 3, 1), (0, 0)]
-)
+@pytest.mark.parametrize(("warn_days", "code"), [(None, 0), (30, 0), (365 * 3, 1), (0, 0)])
 def test_warn_days_for_a_cron_job(world: World, warn_days: int | None, code: int) -> None:
     argv = ["cert", "inspect", str(world.cert), "--at", AT, "--json"]
     if warn_days is not None:
@@ -561,12 +643,13 @@ def test_warn_days_for_a_cron_job(world: World, warn_days: int | None, code: int
     assert expired.exit_code == 1
 
 
-
 def test_an_option_file_that_is_not_json_is_a_setup_error(world: World) -> None:
     """`applepay-request --extra` is an option's file, like `verify --headers-file`: exit 2."""
     extra = world.base / "extra.json"
     extra.write_text("[1, 2]")
-    cli, argv = KEY_READERS[("paykka-sign applepay-request", "secret_key_file")](world, world.secret)
+    cli, argv = KEY_READERS[("paykka-sign applepay-request", "secret_key_file")](
+        world, world.secret
+    )
     result = invoke(cli, [*argv, "--extra", str(extra), "--json"])
     assert result.exit_code == 2, result.output
     error = json.loads(result.stdout)["error"]

@@ -102,7 +102,10 @@ def test_an_output_that_depends_on_nothing_random(tmp_path: Path) -> None:
     assert block in documented
 
 
-@pytest.mark.parametrize(("cli", "variable"), [("applepay-crypto", "_APPLEPAY_CRYPTO_COMPLETE"), ("paykka-sign", "_PAYKKA_SIGN_COMPLETE")])
+@pytest.mark.parametrize(
+    ("cli", "variable"),
+    [("applepay-crypto", "_APPLEPAY_CRYPTO_COMPLETE"), ("paykka-sign", "_PAYKKA_SIGN_COMPLETE")],
+)
 def test_shell_completion_as_documented(cli: str, variable: str) -> None:
     """README "Shell completion": the variable gives the script, and the script's
     completions list the commands (here: what bash asks for after `cert i` / `yabandpay v`)."""

@@ -19,7 +19,10 @@ from support import REPO
 BLOCKS = [
     ("README.md", "$ applepay-crypto test-ca new ca"),
     ("docs/certificates.md", "$ applepay-crypto test-ca new ca"),
-    ("docs/certificates.md", "$ applepay-crypto test-ca sign merchant/merchant.csr --ca ca --out merchant/apple_pay.cer"),
+    (
+        "docs/certificates.md",
+        "$ applepay-crypto test-ca sign merchant/merchant.csr --ca ca --out merchant/apple_pay.cer",
+    ),
 ]
 _RANDOM = [
     (re.compile(r"[A-Za-z0-9+/]{43}="), "<base64 hash>"),

@@ -41,7 +41,9 @@ def leaf_commands() -> Iterator[tuple[str, tuple[str, ...], click.Command]]:
             yield cli, path, command
 
 
-COMMANDS = {f"{cli} {' '.join(path)}": (cli, path, command) for cli, path, command in leaf_commands()}
+COMMANDS = {
+    f"{cli} {' '.join(path)}": (cli, path, command) for cli, path, command in leaf_commands()
+}
 
 
 def refused_value(param: click.Parameter) -> str | None:

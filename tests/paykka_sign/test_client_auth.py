@@ -431,7 +431,11 @@ def test_a_refused_answer_is_logged_by_its_code(
     caplog.set_level(logging.DEBUG, logger="paykka_sign.client")
     with _client(psp, rsa_key, platform_key) as client, pytest.raises(Exception):
         client.query_transaction(trans_id="order-1")
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.WARNING and r.name == "paykka_sign.client"
+    ]
     assert warnings == ["PayKKa POST /v3/payment/acq/query -> HTTP 200 refused: signature_invalid"]
     assert PAN not in caplog.text  # an unverified body is never logged
 

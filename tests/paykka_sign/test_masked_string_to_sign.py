@@ -44,7 +44,9 @@ def test_the_string_to_sign_holds_card_data_and_the_masked_view_does_not(
     for signed, prefix in (
         (PaykkaV12Signer(rsa_key).sign(request, now=SIGNED), b"merchantId=18356675194960&"),
         (
-            PaykkaV3Signer(rsa_key, app_id="A1").sign("POST", "/v3/payment/acq", request, now=SIGNED),
+            PaykkaV3Signer(rsa_key, app_id="A1").sign(
+                "POST", "/v3/payment/acq", request, now=SIGNED
+            ),
             b"POST\n/v3/payment/acq\n",
         ),
     ):

@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import paykka_sign
-from applepay_crypto import ApplePayError
+from applepay_crypto import ApplePayError, MemoryReplayGuard
 from paykka_sign import (
     InMemoryNonceStore,
     PaykkaSignError,
@@ -325,6 +325,8 @@ ENTRY_POINTS: dict[str, list[Call]] = {
         lambda v: paykka_sign.format_minor_units(1, v),
     ],
     "keys.load_private_key": [keys.load_private_key],
+    "keys.checked_private_key": [keys.checked_private_key],
+    "keys.checked_public_key": [keys.checked_public_key],
     "keys.load_public_key": [keys.load_public_key],
     "keys.read_private_key": [keys.read_private_key],
     "keys.read_public_key": [keys.read_public_key],
@@ -340,6 +342,10 @@ ENTRY_POINTS: dict[str, list[Call]] = {
         lambda v: keys.write_private_key("/nonexistent/dir/k.pem", v),
     ],
     # Apple Pay requests
+    "applepay_requests.claim_token": [
+        lambda v: ar.claim_token(MemoryReplayGuard(), "t", v),
+        lambda v: ar.claim_token(v, "t", v),
+    ],
     "applepay_requests.check_order": [
         lambda v: ar.check_order(v, amount=1, currency="EUR"),
     ],

@@ -17,7 +17,13 @@ import pytest
 from click.testing import CliRunner, Result
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from paykka_sign import PaykkaV12Verifier, load_public_key, request_string_to_sign
+from paykka_sign import (
+    PaykkaV12Signer,
+    PaykkaV12Verifier,
+    load_public_key,
+    read_private_key,
+    request_string_to_sign,
+)
 from paykka_sign.cli import main
 
 OpensslVerify = Callable[[bytes, bytes, Path], bool]
@@ -169,9 +175,17 @@ def test_verify_v12(key_dir: Path, body_file: Path, tmp_path: Path) -> None:
 
 def test_verify_v12_custom_fields_and_window(key_dir: Path) -> None:
     body = b'{"data":{"mid":"M","ts":1700805506000}}'
-    result = run("sign", "--key", str(key_dir / "key.pem"), "--merchant-id", "M",
-                 "--timestamp", "1700805506000", input=body)  # fmt: skip
-    signature = json.loads(result.stdout)["headers"]["signature"]
+    # The ids are not at the top level: ``sign`` refuses to sign them (issue #14, item 2),
+    # so PayKKa's signature is stood in for by the library's explicit escape hatch.
+    refused = run("sign", "--key", str(key_dir / "key.pem"), "--merchant-id", "M",
+                  "--timestamp", "1700805506000", "--json", input=body)  # fmt: skip
+    assert refused.exit_code == 1
+    assert json.loads(refused.stdout)["error"]["code"] == "body_field_mismatch"
+    signature = (
+        PaykkaV12Signer(read_private_key(key_dir / "key.pem"))
+        .sign(body, merchant_id="M", timestamp=1700805506000, values_outside_body=True)
+        .headers["signature"]
+    )
     pub = str(key_dir / "pub.pem")
     args = ["verify", "--public-key", pub, "-H", f"signature: {signature}", "--merchant-id", "M",
             "--merchant-id-field", "data.mid", "--timestamp-field", "data.ts", "--json"]  # fmt: skip

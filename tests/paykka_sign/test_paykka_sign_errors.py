@@ -44,6 +44,7 @@ EXPECTED_CODES = {
     "RecipientMismatchError": "recipient_mismatch",
     "MalformedBodyError": "malformed_body",
     "MissingFieldError": "missing_field",
+    "BodyFieldMismatchError": "body_field_mismatch",
     "AmountMismatchError": "amount_mismatch",
     "CurrencyMismatchError": "currency_mismatch",
     "UnknownCurrencyError": "unknown_currency",
@@ -162,6 +163,7 @@ def _triggers(key: rsa.RSAPrivateKey) -> dict[str, Callable[[], object]]:
             signed.headers, signed.body
         ),
         "malformed_body": lambda: PaykkaV12Signer(key).sign(b"[]"),
+        "body_field_mismatch": lambda: PaykkaV12Signer(key).sign(b"{}", timestamp=1),
         "missing_field": lambda: YabandPaySigner("s").verify_notification({"data": {}}),
         "amount_mismatch": lambda: paykka_decrypted_payment(_token(), amount=1, currency="EUR"),
         "currency_mismatch": lambda: paykka_decrypted_payment(

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paykka_sign import (
+    BodyFieldMismatchError,
     InvalidArgumentError,
     InvalidHeaderError,
     MalformedBodyError,
@@ -115,7 +116,13 @@ def test_timestamp_as_string_and_given_values(rsa_key: rsa.RSAPrivateKey) -> Non
     signer = PaykkaV12Signer(rsa_key)
     as_string = signer.sign(b'{"merchant_id":"M","timestamp":"1700805506000"}')
     assert as_string.string_to_sign.startswith(b"merchantId=M&timestamp=1700805506000&")
-    given_values = signer.sign(b'{"x":1}', merchant_id="M2", timestamp=1700805506001)
+    with pytest.raises(BodyFieldMismatchError, match="the body has no merchant_id"):
+        signer.sign(b'{"x":1}', merchant_id="M2", timestamp=1700805506001)
+    with pytest.raises(BodyFieldMismatchError, match="the body has no timestamp"):
+        signer.sign(b'{"merchant_id":"M2"}', timestamp=1700805506001)
+    given_values = signer.sign(
+        b'{"x":1}', merchant_id="M2", timestamp=1700805506001, values_outside_body=True
+    )
     assert (
         given_values.string_to_sign == b'merchantId=M2&timestamp=1700805506001&requestBody={"x":1}'
     )
@@ -214,7 +221,9 @@ def test_verify_with_the_wrong_key(
 
 def test_response_fields_under_data_and_configurable_paths(rsa_key: rsa.RSAPrivateKey) -> None:
     response = b'{"ret_code":"000000","data":{"merchant_id":"M9","timestamp":1700805506000}}'
-    signed = PaykkaV12Signer(rsa_key).sign(response, merchant_id="M9", timestamp=1700805506000)
+    signed = PaykkaV12Signer(rsa_key).sign(
+        response, merchant_id="M9", timestamp=1700805506000, values_outside_body=True
+    )
     PaykkaV12Verifier(rsa_key.public_key(), merchant_id="M9").verify(signed.headers, response)
     custom = PaykkaV12Verifier(
         rsa_key.public_key(),
@@ -233,7 +242,9 @@ def test_a_body_without_ids_is_verified_as_signed_for_the_verifier(
     rsa_key: rsa.RSAPrivateKey,
 ) -> None:
     body = b'{"anything":"no ids here"}'
-    signed = PaykkaV12Signer(rsa_key).sign(body, merchant_id="M", timestamp=5)
+    signed = PaykkaV12Signer(rsa_key).sign(
+        body, merchant_id="M", timestamp=5, values_outside_body=True
+    )
     verifier = PaykkaV12Verifier(rsa_key.public_key(), merchant_id="M")
     message = verifier.verify(signed.headers, body, timestamp="5")
     assert (message.timestamp, message.merchant_id) == (5, "M")

@@ -46,34 +46,31 @@ def _with_id(token_text: str) -> bytes:
 
 
 #: The review's lines, and the classes they stand for, each a whole line without a newline.
-hostile_lines = (
-    st.one_of(
-        # already-parsed JSON of any type (deep nesting included) where the token goes
-        parsed_values.map(
-            lambda v: _with_id(json.dumps(v)) if _dumpable(v) else b'{"id":1,"token":[]}'
-        ),
-        json_values.map(lambda v: json.dumps({"token": v}).encode()),
-        # deep nesting next to an id, in the token or in the id itself
-        st.sampled_from([1100, 30_000]).map(lambda d: _with_id(nested_text(d, "list"))),
-        st.sampled_from([1100, 30_000]).map(
-            lambda d: ('{"id":' + nested_text(d, "dict") + ',"token":{}}').encode()
-        ),
-        # ids that cannot be echoed: nested, surrogates, non-finite, huge
-        st.one_of(json_values, hostile_text).map(
-            lambda v: json.dumps({"id": v, "token": {"version": "EC_v9"}}).encode()
-        ),
-        st.sampled_from(
-            [b'{"id":NaN,"token":1}', b'{"id":"\\ud800","token":1}', b'{"id":1e999,"token":1}']
-        ),
-        # not UTF-8, surrogates, non-object top level, anything at all
-        hostile_bytes.map(lambda b: b'{"id":1,"token":"' + b + b'"}'),
-        hostile_bytes,
-        json_values.map(lambda v: json.dumps(v).encode()),
-        # longer than a line may be
-        st.just(b'{"id":1,"token":"' + b"A" * (MAX_LINE_BYTES + 10) + b'"}'),
-    )
-    .map(lambda line: line.replace(b"\n", b" "))
-)
+hostile_lines = st.one_of(
+    # already-parsed JSON of any type (deep nesting included) where the token goes
+    parsed_values.map(
+        lambda v: _with_id(json.dumps(v)) if _dumpable(v) else b'{"id":1,"token":[]}'
+    ),
+    json_values.map(lambda v: json.dumps({"token": v}).encode()),
+    # deep nesting next to an id, in the token or in the id itself
+    st.sampled_from([1100, 30_000]).map(lambda d: _with_id(nested_text(d, "list"))),
+    st.sampled_from([1100, 30_000]).map(
+        lambda d: ('{"id":' + nested_text(d, "dict") + ',"token":{}}').encode()
+    ),
+    # ids that cannot be echoed: nested, surrogates, non-finite, huge
+    st.one_of(json_values, hostile_text).map(
+        lambda v: json.dumps({"id": v, "token": {"version": "EC_v9"}}).encode()
+    ),
+    st.sampled_from(
+        [b'{"id":NaN,"token":1}', b'{"id":"\\ud800","token":1}', b'{"id":1e999,"token":1}']
+    ),
+    # not UTF-8, surrogates, non-object top level, anything at all
+    hostile_bytes.map(lambda b: b'{"id":1,"token":"' + b + b'"}'),
+    hostile_bytes,
+    json_values.map(lambda v: json.dumps(v).encode()),
+    # longer than a line may be
+    st.just(b'{"id":1,"token":"' + b"A" * (MAX_LINE_BYTES + 10) + b'"}'),
+).map(lambda line: line.replace(b"\n", b" "))
 #: Issue #14: a blank line (or one of spaces, tabs, a CR) is a line too: it gets its result.
 blank_lines = st.sampled_from([b"", b" ", b"\t", b"\r", b"  \r"])
 

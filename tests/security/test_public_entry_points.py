@@ -34,10 +34,13 @@ from applepay_crypto.decryptor import decrypt_token, decrypt_with_symmetric_key,
 from applepay_crypto.doctor import diagnose
 from applepay_crypto.errors import error_class
 from applepay_crypto.keys import load_certificate, load_private_key, merchant_id_hash
+from applepay_crypto.keys.keydata import decode_private_key
 from applepay_crypto.keys.pkcs11 import parse_pkcs11_uri
 from applepay_crypto.merchant.certfiles import load_pkcs12, read_certificate_file
 from applepay_crypto.merchant.certinfo import inspect_file
 from applepay_crypto.merchant.session import check_validation_url, session_request_body
+from applepay_crypto.moments import utc_moment
+from applepay_crypto.replay import MemoryReplayGuard, check_replay
 from applepay_crypto.replay_redis import redact_url
 from applepay_crypto.testing import TestAuthority, TestMerchant
 from applepay_crypto.token import parse_token, read_token
@@ -195,8 +198,12 @@ ENTRY_POINTS: dict[str, Entry | str] = {
     "keys.identity.public_key_hash": TYPED,
     "keys.files.save_private_key": WRITER,
     "keys.files.warn_if_exposed": "looks at a file's mode only",
-    "merchant.certfiles.read_certificate_file": Entry(hostile_bytes, lambda w, v: read_certificate_file(v)),
-    "merchant.certfiles.load_pkcs12": Entry(hostile_bytes, lambda w, v: load_pkcs12(v, password=b"x")),
+    "merchant.certfiles.read_certificate_file": Entry(
+        hostile_bytes, lambda w, v: read_certificate_file(v)
+    ),
+    "merchant.certfiles.load_pkcs12": Entry(
+        hostile_bytes, lambda w, v: load_pkcs12(v, password=b"x")
+    ),
     "merchant.certfiles.CertificateFile": RESULT,
     "merchant.certfiles.convert_certificate": "reads through read_certificate_file (covered)",
     "merchant.certfiles.split_pkcs12": "reads through read_certificate_file (covered)",
@@ -238,6 +245,17 @@ ENTRY_POINTS: dict[str, Entry | str] = {
     "replay.SQLiteReplayGuard": TYPED,
     "replay.ReplayGuard": TYPED,
     "replay.replay_expiry": TYPED,
+    "replay.check_replay": Entry(
+        hostile_inputs, lambda w, v: check_replay(MemoryReplayGuard(clock=lambda: NOW), v, NOW)
+    ),
+    "keys.keydata.decode_private_key": Entry(hostile_inputs, lambda w, v: decode_private_key(v)),
+    "moments.utc_moment": Entry(hostile_inputs, lambda w, v: utc_moment(v)),
+    "keys.merchant_key.name_the_pair": "a context manager naming a --key/--cert pair",
+    "logs.rejections_logged": "a logging helper the library wraps its own calls in",
+    "logs.logs_rejections": "a logging helper the library wraps its own calls in",
+    "cli.replay_options.replay_options": "a click decorator: its values are click's options",
+    "cli.replay_options.replay_guard_from_options": "the command line's parsed options",
+    "cli.replay_options.replay_guard_factory_from_options": "the command line's parsed options",
     "errors.error_class": Entry(hostile_text, lambda w, v: error_class(v)),
     # primitives below parse_token: their inputs are shape-checked already
     "ec_v1.decrypt": TYPED,
