@@ -13,6 +13,7 @@ The short path::
     payment.pan, payment.expiration_month, payment.cryptogram
 """
 
+from .describe import describe_token
 from .errors import (
     ConfigurationError,
     DecryptionFailedError,
@@ -37,7 +38,8 @@ from .errors import (
 )
 from .keys import KeyAgreement, load_merchant_key, read_merchant_key
 from .payment_data import CardPaymentData, NetworkTokenPaymentData, PaymentData
-from .recipient import GOOGLE_SENDER_ID, PROTOCOL_VERSIONS, Recipient, VerifiedToken
+from .recipient import GOOGLE_SENDER_ID, PROTOCOL_VERSIONS, Recipient
+from .results import UnsealedToken, VerifiedToken
 from .root_keys import (
     PRODUCTION_KEYS_URL,
     TEST_KEYS_URL,
@@ -84,8 +86,10 @@ __all__ = [
     "RootSigningKeys",
     "SignatureInvalidError",
     "TagMismatchError",
+    "UnsealedToken",
     "UnsupportedProtocolVersionError",
     "VerifiedToken",
+    "describe_token",
     "load_merchant_key",
     "load_root_keys",
     "parse_root_keys",

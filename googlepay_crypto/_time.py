@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-__all__ = ["EPOCH", "from_millis", "parse_millis", "to_millis"]
+__all__ = ["EPOCH", "from_millis", "parse_millis", "to_millis", "utc_text"]
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _MILLISECOND = dt.timedelta(milliseconds=1)
@@ -36,3 +36,9 @@ def from_millis(millis: int) -> dt.datetime:
         return EPOCH + millis * _MILLISECOND
     except OverflowError:
         return dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+
+
+def utc_text(moment: dt.datetime) -> str:
+    """The toolkit's one time format in output: UTC, whole seconds, ``Z``
+    (``2026-01-01T00:00:00Z``), as applepay_crypto and paykka_sign write times."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -17,7 +17,7 @@ from ._json import DECODER, StrictJsonError, too_deep
 from ._time import parse_millis
 from .errors import InvalidJsonError, MalformedTokenError, MessageExpiredError
 
-__all__ = ["check_message_expiration", "message_expiration"]
+__all__ = ["check_message_expiration", "message_expiration", "parsed_message"]
 
 
 def _as_json(message: str) -> Any:
@@ -31,6 +31,12 @@ def _as_json(message: str) -> Any:
         ) from None
     except (ValueError, RecursionError):
         return None
+
+
+def parsed_message(message: str) -> Any:
+    """The message's JSON value, or ``None`` when it is not JSON (Tink returns such
+    messages unchecked); ``invalid_json`` when it is JSON a strict parser refuses."""
+    return _as_json(message)
 
 
 def message_expiration(message: str) -> int | None:

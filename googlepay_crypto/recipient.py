@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from applepay_crypto.keys import InProcessKeyAgreement, KeyAgreement
 
 from . import decryption
-from ._time import from_millis, to_millis
+from ._time import from_millis, to_millis, utc_text
 from .errors import (
     ConfigurationError,
     IntermediateKeyExpiredError,
@@ -34,8 +33,9 @@ from .errors import (
     NoRootKeysError,
     SignatureInvalidError,
 )
-from .message import check_message_expiration
+from .message import check_message_expiration, message_expiration
 from .payment_data import CardPaymentData, NetworkTokenPaymentData, parse_payment_data
+from .results import UnsealedToken, VerifiedToken
 from .root_keys import RootKeySource
 from .signatures import (
     intermediate_signed_bytes,
@@ -45,27 +45,18 @@ from .signatures import (
 )
 from .token import PROTOCOL_VERSIONS, ParsedToken, parse_token
 
-__all__ = ["GOOGLE_SENDER_ID", "PROTOCOL_VERSIONS", "Recipient", "VerifiedToken"]
+__all__ = [
+    "GOOGLE_SENDER_ID",
+    "PROTOCOL_VERSIONS",
+    "Recipient",
+    "UnsealedToken",
+    "VerifiedToken",
+]
 
 #: Tink ``GOOGLE_SENDER_ID``; Google Wallet pass callbacks use ``GooglePayPasses``.
 GOOGLE_SENDER_ID = "Google"
 
 MerchantKeyLike = ec.EllipticCurvePrivateKey | KeyAgreement
-
-
-@dataclass(frozen=True)
-class VerifiedToken:
-    """What :meth:`Recipient.verify` establishes without decrypting."""
-
-    protocol_version: str
-    #: signedMessage as signed: the encrypted JSON (ECv1, ECv2) or the message itself
-    #: (ECv2SigningOnly).
-    signed_message: str
-    #: The intermediate signing key's expiration (ECv2, ECv2SigningOnly), else ``None``.
-    key_expiration: dt.datetime | None
-    #: The message, for ECv2SigningOnly (its messageExpiration checked); ``None`` when it is
-    #: encrypted.
-    message: str | None
 
 
 def _utc_now() -> dt.datetime:
@@ -173,8 +164,8 @@ class Recipient:
         if signed_key.key_expiration <= now_ms:
             raise IntermediateKeyExpiredError(
                 "the intermediate signing key expired (keyExpiration "
-                f"{from_millis(signed_key.key_expiration).isoformat()} is not after the "
-                "verification time)"
+                f"{signed_key.key_expiration}, {utc_text(from_millis(signed_key.key_expiration))}, "
+                "is not after the verification time)"
             )
         return (signed_key.public_key,), signed_key.key_expiration
 
@@ -198,27 +189,29 @@ class Recipient:
         signatures and key expiration, without decrypting and without a merchant key."""
         now_ms = self._now_ms(now)
         parsed, key_expiration = self._verify(token, now_ms)
-        message = None
+        message, expiration = None, None
         if self.protocol_version == "ECv2SigningOnly":
             check_message_expiration(parsed.signed_message, now_ms)
             message = parsed.signed_message
+            expiration = message_expiration(message)
         return VerifiedToken(
             protocol_version=parsed.protocol_version,
             signed_message=parsed.signed_message,
-            key_expiration=from_millis(key_expiration) if key_expiration is not None else None,
+            key_expiration=_moment(key_expiration),
             message=message,
+            message_expiration=_moment(expiration),
         )
 
-    def unseal_plaintext(self, token: str | bytes, *, now: dt.datetime | None = None) -> str:
-        """Every check and decryption; the message text as Tink's ``unseal`` returns it
-        (a payment payload, a Wallet callback, any text)."""
+    def unseal_token(self, token: str | bytes, *, now: dt.datetime | None = None) -> UnsealedToken:
+        """Every check and decryption; the message's exact text with what the checks
+        established (the expirations), whatever the message is."""
         now_ms = self._now_ms(now)
         if self.protocol_version != "ECv2SigningOnly" and not self._holders:
             raise ConfigurationError(
                 f"no merchant private key is configured: {self.protocol_version} tokens are "
                 "encrypted"
             )
-        parsed, _ = self._verify(token, now_ms)
+        parsed, key_expiration = self._verify(token, now_ms)
         if self.protocol_version == "ECv2SigningOnly":
             message = parsed.signed_message
         else:
@@ -226,7 +219,17 @@ class Recipient:
                 parsed.signed_message, self.protocol_version, self._holders
             )
         check_message_expiration(message, now_ms)
-        return message
+        return UnsealedToken(
+            protocol_version=parsed.protocol_version,
+            key_expiration=_moment(key_expiration),
+            message_expiration=_moment(message_expiration(message)),
+            plaintext=message,
+        )
+
+    def unseal_plaintext(self, token: str | bytes, *, now: dt.datetime | None = None) -> str:
+        """Every check and decryption; the message text as Tink's ``unseal`` returns it
+        (a payment payload, a Wallet callback, any text)."""
+        return self.unseal_token(token, now=now).plaintext
 
     def unseal(
         self, token: str | bytes, *, now: dt.datetime | None = None
@@ -234,3 +237,7 @@ class Recipient:
         """Every check, decryption, and the typed payment payload (``paymentMethod`` CARD;
         ``malformed_payment_data`` for any other message: use :meth:`unseal_plaintext`)."""
         return parse_payment_data(self.unseal_plaintext(token, now=now))
+
+
+def _moment(millis: int | None) -> dt.datetime | None:
+    return from_millis(millis) if millis is not None else None

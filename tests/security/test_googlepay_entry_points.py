@@ -39,10 +39,12 @@ from googlepay_crypto import (
     read_merchant_key,
 )
 from googlepay_crypto.decryption import decrypt, parse_encrypted_message
+from googlepay_crypto.describe import describe_token
 from googlepay_crypto.errors import error_class
 from googlepay_crypto.keys import InProcessKeyAgreement
-from googlepay_crypto.message import check_message_expiration, message_expiration
+from googlepay_crypto.message import check_message_expiration, message_expiration, parsed_message
 from googlepay_crypto.payment_data import PAYMENT_DATA, parse_payment_data
+from googlepay_crypto.results import message_kind, shown_message
 from googlepay_crypto.root_keys import cache_lifetime
 from googlepay_crypto.signatures import load_p256_public_key, parse_signed_key
 from googlepay_crypto.token import check_protocol_version, parse_token
@@ -109,7 +111,16 @@ headers = st.dictionaries(
 
 ENTRY_POINTS: dict[str, Entry | str] = {
     "recipient.Recipient": Entry(hostile_inputs, _recipient),
-    "recipient.VerifiedToken": RESULT,
+    "results.VerifiedToken": RESULT,
+    "results.UnsealedToken": RESULT,
+    "results.message_kind": Entry(json_texts, lambda w, v: message_kind(v)),
+    "results.shown_message": Entry(
+        json_texts, lambda w, v: [shown_message(v, reveal=r) for r in (False, True)]
+    ),
+    "describe.describe_token": Entry(
+        st.one_of(hostile_inputs, st.deferred(lambda: _token_members())),
+        lambda w, v: describe_token(v),
+    ),
     "payment_data.PaymentData": Entry(hostile_inputs, _payment),
     "payment_data.CardPaymentData": "built by parse_payment_data (covered)",
     "payment_data.NetworkTokenPaymentData": "built by parse_payment_data (covered)",
@@ -152,6 +163,7 @@ ENTRY_POINTS: dict[str, Entry | str] = {
     "decryption.EncryptedMessage": RESULT,
     "decryption.KeySizes": RESULT,
     "message.message_expiration": Entry(json_texts, lambda w, v: message_expiration(v)),
+    "message.parsed_message": Entry(json_texts, lambda w, v: parsed_message(v)),
     "message.check_message_expiration": Entry(
         json_texts, lambda w, v: check_message_expiration(v, NOW_MS)
     ),
