@@ -25,7 +25,8 @@ import click
 import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from googlepay_support import Sealer, payment_message
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_json_always import COMMANDS, invoke
@@ -399,6 +400,11 @@ KEY_READERS: dict[tuple[str, str], Callable[[World, Path], tuple[str, list[str]]
             str(w.secret),
         ],
     ),
+    # googlepay-crypto reads its merchant keys with the same warning
+    ("googlepay-crypto decrypt", "keys"): lambda w, f: (
+        "googlepay-crypto",
+        ["decrypt", str(_google(w)["token"]), *_google_recipient(w), "--key", str(f)],
+    ),
     # applepay-crypto's own warning, for comparison: the same words
     ("applepay-crypto decrypt", "keys"): lambda w, f: (
         "applepay-crypto",
@@ -416,6 +422,38 @@ KEY_READERS: dict[tuple[str, str], Callable[[World, Path], tuple[str, list[str]]
         ],
     ),
 }
+
+
+def _google(w: World) -> dict[str, Path]:
+    """A Google Pay token valid at AT, its root keys and its merchant key, made once."""
+    base = w.base / "googlepay"
+    paths = {name: base / f"{name}.json" for name in ("token", "keys")}
+    paths["key"] = base / "merchant.pem"
+    if not base.exists():
+        base.mkdir()
+        expiration = int(SIGNED.timestamp() * 1000) + 86_400_000
+        sealer = Sealer.generated(key_expiration_ms=expiration)
+        merchant = ec.generate_private_key(ec.SECP256R1())
+        message = payment_message(expiration_ms=expiration, network_token=True)
+        paths["token"].write_text(sealer.seal(message, merchant.public_key()))
+        paths["keys"].write_text(sealer.root_keys_json(expiration_ms=expiration + 30 * 86_400_000))
+        paths["key"].write_bytes(
+            merchant.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        paths["key"].chmod(0o600)
+    return paths
+
+
+def _google_recipient(w: World, at: str = AT) -> list[str]:
+    files = _google(w)
+    return [
+        "--recipient-id", "merchant:12345678901234567890", "--root-keys", str(files["keys"]),
+        "--at", at,
+    ]  # fmt: skip
 
 
 def _merchant(w: World) -> list[str]:
@@ -490,6 +528,16 @@ def test_every_paykka_key_or_secret_reader_is_listed() -> None:
     assert readers == {reader for reader in KEY_READERS if reader[0].startswith("paykka-sign")}
 
 
+def test_every_googlepay_key_reader_is_listed() -> None:
+    readers = {
+        (name, param.name)
+        for name, (cli, _, command) in COMMANDS.items()
+        for param in command.params
+        if cli == "googlepay-crypto" and param.name == "keys"
+    }
+    assert readers == {r for r in KEY_READERS if r[0].startswith("googlepay-crypto")}
+
+
 @pytest.mark.parametrize("reader", sorted(KEY_READERS), ids=lambda r: f"{r[0]}-{r[1]}")
 def test_files_others_can_read_are_warned_about(world: World, reader: tuple[str, str]) -> None:
     name, param = reader
@@ -500,10 +548,7 @@ def test_files_others_can_read_are_warned_about(world: World, reader: tuple[str,
     cli, argv = KEY_READERS[reader](world, exposed)
     with warnings.catch_warnings():
         warnings.simplefilter("always", InsecureKeyFileWarning)
-        result = CliRunner().invoke(
-            {"applepay-crypto": _main("applepay-crypto"), "paykka-sign": _main("paykka-sign")}[cli],
-            argv,
-        )
+        result = CliRunner().invoke(_main(cli), argv)
     what = "secret key file" if param == "secret_key_file" else "private key file"
     expected = f"warning: {what} '{exposed}' is accessible to other users (mode 0644): chmod 600 it"
     assert expected in result.stderr.splitlines(), (result.exit_code, result.output[-600:])
@@ -512,9 +557,15 @@ def test_files_others_can_read_are_warned_about(world: World, reader: tuple[str,
 
 def _main(cli: str) -> click.Command:
     from applepay_crypto.cli import main as applepay_main
+    from googlepay_crypto.cli import main as googlepay_main
     from paykka_sign.cli import main as paykka_main
 
-    return applepay_main if cli == "applepay-crypto" else paykka_main
+    mains = {
+        "applepay-crypto": applepay_main,
+        "paykka-sign": paykka_main,
+        "googlepay-crypto": googlepay_main,
+    }
+    return mains[cli]
 
 
 # --- one time format -----------------------------------------------------------------------
@@ -546,6 +597,32 @@ TIMED_OUTPUTS: dict[str, Callable[[World], tuple[str, list[str]]]] = {
     "decrypt late": lambda w: (
         "applepay-crypto",
         ["decrypt", str(w.token), *_merchant(w)[:-2], "--at", "2026-05-06T05:05:35.123456+02:00"],
+    ),
+    "googlepay decrypt": lambda w: (
+        "googlepay-crypto",
+        [
+            "decrypt",
+            str(_google(w)["token"]),
+            *_google_recipient(w),
+            "--key",
+            str(_google(w)["key"]),
+        ],
+    ),
+    "googlepay verify": lambda w: (
+        "googlepay-crypto",
+        ["verify", str(_google(w)["token"]), *_google_recipient(w)],
+    ),
+    "googlepay inspect": lambda w: ("googlepay-crypto", ["inspect", str(_google(w)["token"])]),
+    # the intermediate key's expiration in the message of its refusal
+    "googlepay decrypt late": lambda w: (
+        "googlepay-crypto",
+        [
+            "decrypt",
+            str(_google(w)["token"]),
+            *_google_recipient(w, "2026-05-07T05:05:35.123456+02:00"),
+            "--key",
+            str(_google(w)["key"]),
+        ],
     ),
 }
 

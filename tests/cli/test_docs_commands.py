@@ -15,11 +15,16 @@ import pytest
 from click.testing import CliRunner
 
 from applepay_crypto.cli import main as applepay_main
+from googlepay_crypto.cli import main as googlepay_main
 from paykka_sign.cli import main as paykka_main
 
 from support import REAL_VECTORS, REPO
 
-CLIS: dict[str, click.Group] = {"applepay-crypto": applepay_main, "paykka-sign": paykka_main}
+CLIS: dict[str, click.Group] = {
+    "applepay-crypto": applepay_main,
+    "paykka-sign": paykka_main,
+    "googlepay-crypto": googlepay_main,
+}
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 _SHELL_STOPS = {"|", "||", "&&", ">", ">>", "<", "2>", "2>&1", ";"}
 

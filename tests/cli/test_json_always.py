@@ -19,9 +19,14 @@ from click.testing import CliRunner, Result
 from applepay_crypto.cli import main as applepay_main
 from applepay_crypto.cli._keys import KeyFileOrUri
 from applepay_crypto.cli.params import Duration, Timestamp
+from googlepay_crypto.cli import main as googlepay_main
 from paykka_sign.cli import main as paykka_main
 
-CLIS = {"applepay-crypto": applepay_main, "paykka-sign": paykka_main}
+CLIS = {
+    "applepay-crypto": applepay_main,
+    "paykka-sign": paykka_main,
+    "googlepay-crypto": googlepay_main,
+}
 ABSENT = "/nonexistent/issue-14/file"
 
 
@@ -103,6 +108,9 @@ def test_the_walk_found_every_command() -> None:
         "applepay-crypto test-ca sign",
         "paykka-sign yabandpay verify",
         "paykka-sign applepay-request",
+        "googlepay-crypto decrypt",
+        "googlepay-crypto verify",
+        "googlepay-crypto inspect",
     ):
         assert name in COMMANDS
 
