@@ -78,6 +78,7 @@ def recipient_options(command: F) -> F:
         click.option(
             "--recipient-id",
             required=True,
+            metavar="ID",
             help="merchant:<merchantId> or gateway:<gatewayId>, as Google signs it.",
         ),
         click.option(
@@ -103,6 +104,7 @@ def recipient_options(command: F) -> F:
         click.option(
             "--root-keys-url",
             default=None,
+            metavar="URL",
             help="Fetch keys.json from this https URL (http only to 127.0.0.1).",
         ),
         click.option(

@@ -32,7 +32,7 @@ _HIDDEN = f"{REDACTED} (--reveal shows it)"
 #: Google's payment members the table shows itself.
 _TABLE_MEMBERS = {"messageExpiration", "messageId", "paymentMethod", "gatewayMerchantId"}
 _TABLE_DETAILS = {"pan", "expirationMonth", "expirationYear", "authMethod", "cryptogram"}
-_TABLE_DETAILS |= {"eciIndicator"}
+_TABLE_DETAILS |= {"eciIndicator", "assuranceDetails"}
 
 
 def _when(moment: dt.datetime | None) -> str | None:
@@ -44,6 +44,12 @@ def _cell(value: Any) -> Any:
     if value == REDACTED:
         return _HIDDEN
     return value
+
+
+def _assurance(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return _cell(value)
+    return ", ".join(f"{name} {json.dumps(item)}" for name, item in value.items())
 
 
 def _payment_rows(shown: dict[str, Any], *, reveal: bool) -> list[tuple[str, Any]]:
@@ -59,6 +65,7 @@ def _payment_rows(shown: dict[str, Any], *, reveal: bool) -> list[tuple[str, Any
         ("auth method", details.get("authMethod")),
         ("cryptogram", _cell(details.get("cryptogram"))),
         ("eci", details.get("eciIndicator")),
+        ("assurance", _assurance(details.get("assuranceDetails"))),
     ]
     other = sorted(set(shown) - _TABLE_MEMBERS - {"paymentMethodDetails"})
     other += sorted(f"paymentMethodDetails.{name}" for name in set(details) - _TABLE_DETAILS)
