@@ -6,7 +6,12 @@ key). Tokens are minted by applepay_crypto.testing under a test authority."""
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +25,10 @@ from shop_support import APP_ID, MERCHANT_ID, SESSION_OBJECT, PspSide, paykka_si
 
 from applepay_crypto.testing import TEST_PAN, TestAuthority, TestMerchant, mint, sample_payload
 from applepay_shop import ShopConfig, create_app
+from applepay_shop.errors import ConfigError
+from paykka_sign import public_key_pem, write_private_key
+
+from support import REPO
 
 APPLE_VALIDATION_URL = "https://apple-pay-gateway-cert.apple.com/paymentservices/startSession"
 WEBHOOK = "/hooks/paykka"
@@ -329,3 +338,65 @@ def test_paykka_decrypts_token_data(
             json={"order_id": _order(shop, tea=1)["order_id"], "payment": payment},
         )
         assert replayed.json()["error"]["code"] == "replayed_transaction"
+
+
+def test_served_from_the_environment_as_the_readme_says(
+    tmp_path: Path, psp: PspSide, authority: TestAuthority, apple_merchant: TestMerchant
+) -> None:
+    """examples/applepay_shop/README.md: `uvicorn --app-dir examples --factory
+    applepay_shop.app:from_env`, configured by SHOP_* variables naming key files."""
+    write_private_key(tmp_path / "paykka-key.pem", psp.merchant_key)
+    (tmp_path / "paykka-platform.pem").write_bytes(public_key_pem(psp.platform_key))
+    apple = apple_merchant.save(tmp_path / "apple-pay")
+    root = authority.save(tmp_path / "ca") / "root.pem"
+    env = {
+        **os.environ,
+        "SHOP_PAYKKA_SIGNING_KEY": str(tmp_path / "paykka-key.pem"),
+        "SHOP_PAYKKA_PLATFORM_KEY": str(tmp_path / "paykka-platform.pem"),
+        "SHOP_PAYKKA_MERCHANT_ID": MERCHANT_ID,
+        "SHOP_PAYKKA_APP_ID": APP_ID,
+        "SHOP_PAYKKA_BASE_URL": psp.url,
+        "SHOP_DOMAIN": "shop.example",
+        "SHOP_DISPLAY_NAME": "Example Shop",
+        "SHOP_APPLE_PAY_KEY": str(apple["key"]),
+        "SHOP_APPLE_PAY_CERT": str(apple["certificate"]),
+        "SHOP_TEST_ROOT": str(root),
+        "SHOP_REPLAY_DB": str(tmp_path / "replay.sqlite"),
+    }
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    command = [sys.executable, "-m", "uvicorn", "--app-dir", "examples", "--factory",
+               "applepay_shop.app:from_env", "--fd", str(sock.fileno()), "--log-level", "warning"]  # fmt: skip
+    process = subprocess.Popen(
+        command, cwd=REPO, env=env, pass_fds=[sock.fileno()],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        with httpx.Client(base_url=url, timeout=30) as shop:
+            # The socket listens already: the first request waits for the app, not a timer.
+            page = shop.get("/")
+            assert page.status_code == 200 and b"ApplePaySession" in page.content
+            order = _order(shop, tea=1)
+            payment = _payment(authority, apple_merchant, amount=450)
+            paid = shop.post(
+                "/apple-pay/authorize", json={"order_id": order["order_id"], "payment": payment}
+            )
+            assert paid.json()["result"] == "approved"
+            session = shop.post(
+                "/apple-pay/validate-merchant", json={"validationURL": APPLE_VALIDATION_URL}
+            )
+            assert session.json() == SESSION_OBJECT
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+        sock.close()
+    assert "SHOP_TEST_ROOT: trusting" in output  # the warning about the test root
+
+
+def test_a_configuration_that_is_missing_a_variable_says_which(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="set SHOP_PAYKKA_SIGNING_KEY"):
+        ShopConfig.from_env({})
+    with pytest.raises(ConfigError, match="SHOP_APPLE_PAY_KEY needs SHOP_APPLE_PAY_CERT"):
+        ShopConfig.from_env({"SHOP_APPLE_PAY_KEY": "k.pem"})
