@@ -20,10 +20,28 @@ pytest.importorskip("httpx", reason="the example extra (httpx) is not installed"
 pytest.importorskip("uvicorn", reason="the example extra (uvicorn) is not installed")
 
 import httpx
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from shop_support import APP_ID, MERCHANT_ID, SESSION_OBJECT, PspSide, paykka_side, served
+from shop_support import (
+    APP_ID,
+    APPLE_SESSION,
+    MERCHANT_ID,
+    SESSION_OBJECT,
+    PspSide,
+    apple_gateway,
+    paykka_side,
+    served,
+)
 
-from applepay_crypto.testing import TEST_PAN, TestAuthority, TestMerchant, mint, sample_payload
+from applepay_crypto.keys import save_private_key
+from applepay_crypto.testing import (
+    TEST_PAN,
+    TestAuthority,
+    TestMerchant,
+    merchant_identity_certificate,
+    mint,
+    sample_payload,
+)
 from applepay_shop import ShopConfig, create_app
 from applepay_shop.errors import ConfigError
 from paykka_sign import public_key_pem, write_private_key
@@ -400,3 +418,46 @@ def test_a_configuration_that_is_missing_a_variable_says_which(tmp_path: Path) -
         ShopConfig.from_env({})
     with pytest.raises(ConfigError, match="SHOP_APPLE_PAY_KEY needs SHOP_APPLE_PAY_CERT"):
         ShopConfig.from_env({"SHOP_APPLE_PAY_KEY": "k.pem"})
+
+
+def test_merchant_validation_with_apple_directly(
+    tmp_path: Path, psp: PspSide, authority: TestAuthority, apple_merchant: TestMerchant
+) -> None:
+    """``merchant_validation="apple"``: the shop posts to the validation URL over mutual TLS
+    with its merchant identity certificate and hands Apple's session on byte for byte."""
+    identity_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    identity = merchant_identity_certificate(
+        identity_key, merchant_id="merchant.com.example.shop", authority=authority
+    )
+    (tmp_path / "identity.pem").write_bytes(identity.public_bytes(serialization.Encoding.PEM))
+    save_private_key(identity_key, tmp_path / "identity.key")
+    with apple_gateway(authority, tmp_path) as gateway:
+        config = _config(
+            psp, authority, apple_merchant,
+            merchant_validation="apple",
+            identity_certificate=tmp_path / "identity.pem",
+            identity_key=tmp_path / "identity.key",
+            validation_allow_hosts=("127.0.0.1",),  # the stand-in for Apple's hosts
+            validation_server_ca=gateway.server_ca,
+        )  # fmt: skip
+        before = len(psp.server.received)
+        with served(create_app(config)) as url, httpx.Client(base_url=url, timeout=30) as shop:
+            answer = shop.post("/apple-pay/validate-merchant", json={"validationURL": gateway.url})
+            refused = shop.post(
+                "/apple-pay/validate-merchant", json={"validationURL": "https://127.0.0.2/"}
+            )
+    assert (answer.status_code, answer.content) == (200, APPLE_SESSION)
+    [request] = gateway.requests
+    assert request["path"] == "/paymentservices/startSession"
+    assert request["body"] == {
+        "merchantIdentifier": "merchant.com.example.shop",
+        "displayName": "Example Shop",
+        "initiative": "web",
+        "initiativeContext": "shop.example",
+    }
+    assert request["peer"]["commonName"] == "Apple Pay Merchant Identity:merchant.com.example.shop"
+    assert (refused.status_code, refused.json()["error"]["code"]) == (
+        400,
+        "session_host_not_allowed",
+    )
+    assert len(psp.server.received) == before  # PayKKa not involved
