@@ -89,6 +89,11 @@ class Authoriser:
             self.orders.finish_payment(order, _status_after(error, previous), None)
             _log.warning("order %s: payment refused (%s)", order.order_id, error.code)
             raise
+        except BaseException:
+            # Not a refusal the libraries name (a bug, a cancelled request): the payment may
+            # have been sent, so the order waits for the webhook or a query.
+            self.orders.finish_payment(order, "pending", None)
+            raise
         if transaction.trans_id not in (None, trans_id):
             # Authentic, but not the answer to this payment: the webhook or a query decides.
             _log.warning("order %s: PayKKa answered for another trans_id", order.order_id)

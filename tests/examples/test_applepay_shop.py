@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("httpx", reason="the example extra (httpx) is not installed")
 pytest.importorskip("uvicorn", reason="the example extra (uvicorn) is not installed")
@@ -461,3 +463,42 @@ def test_merchant_validation_with_apple_directly(
         "session_host_not_allowed",
     )
     assert len(psp.server.received) == before  # PayKKa not involved
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False)
+    | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)  # fmt: skip
+_requests = _json_values | st.fixed_dictionaries(
+    {"order_id": _json_values, "payment": _json_values}
+) | st.fixed_dictionaries({"items": _json_values}) | st.fixed_dictionaries(
+    {"validationURL": _json_values | st.sampled_from(["https://[::1/", "https://\udcff/", "https://apple-pay-gateway.apple.com:8443/"])}
+)  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    path=st.sampled_from(
+        ["/orders", "/apple-pay/authorize", "/apple-pay/validate-merchant", WEBHOOK]
+    ),
+    request=_requests,
+    order_first=st.booleans(),
+)
+def test_any_json_is_answered_with_a_code_never_a_crash(
+    shop: httpx.Client, path: str, request: Any, order_first: bool
+) -> None:
+    if order_first and isinstance(request, dict) and "payment" in request:
+        request = {**request, "order_id": _order(shop, tea=1)["order_id"]}
+    body = json.dumps(request, ensure_ascii=True).encode()
+    answer = shop.post(path, content=body, headers={"content-type": "application/json"})
+    assert answer.status_code in (200, 201, 400, 404, 409, 422), answer.text
+    if answer.status_code >= 400 and path != WEBHOOK:
+        assert (
+            set(answer.json()) == {"error"} and answer.json()["error"]["code"] != "internal_error"
+        )
+    if isinstance(request, dict) and isinstance(request.get("order_id"), str) and order_first:
+        state = shop.get(f"/orders/{request['order_id']}").json()
+        assert state["status"] == "open"  # a refused payment leaves the order payable
