@@ -45,6 +45,11 @@ from .errors import (
     UnknownCurrencyError,
     UnsupportedTokenError,
 )
+from .googlepay_requests import (
+    GOOGLE_PAY_FIELDS,
+    paykka_googlepay_decrypted_payment,
+    paykka_googlepay_token_payment,
+)
 from .keys import (
     generate_private_key,
     load_private_key,
@@ -72,6 +77,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DEFAULT_WINDOW",
+    "GOOGLE_PAY_FIELDS",
     "AmountMismatchError",
     "BodyFieldMismatchError",
     "Currency",
@@ -114,6 +120,8 @@ __all__ = [
     "mask_request",
     "notification_string_to_sign",
     "paykka_decrypted_payment",
+    "paykka_googlepay_decrypted_payment",
+    "paykka_googlepay_token_payment",
     "paykka_payment_request",
     "paykka_token_payment",
     "payment_data_json",
