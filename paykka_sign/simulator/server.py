@@ -100,23 +100,18 @@ class Simulator:
     def start(self) -> Simulator:
         if self._server is not None:
             return self
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), _handler(self))
+        try:
+            self._server = ThreadingHTTPServer(("127.0.0.1", self._port), _handler(self))
+        except OSError as exc:
+            raise InvalidArgumentError(
+                f"cannot listen on 127.0.0.1:{self._port}: {exc.strerror or 'refused'}"
+            ) from None
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), daemon=True
         )
         self._thread.start()
         return self
-
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until interrupted (the command line)."""
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), _handler(self))
-        self._server.daemon_threads = True
-        try:
-            self._server.serve_forever(0.2)
-        finally:
-            self._server.server_close()
-            self._server = None
 
     def stop(self) -> None:
         server, thread = self._server, self._thread
