@@ -8,6 +8,7 @@ how to point the client at it, then serves until interrupted (Ctrl-C).
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import tempfile
 import threading
@@ -18,7 +19,14 @@ import click
 
 from ..keys import read_public_key
 from ..simulator import Simulator
-from ._common import existing_file, handles_errors, json_option, print_json, read_secret
+from ._common import (
+    SECRET_ENV_VAR,
+    existing_file,
+    handles_errors,
+    json_option,
+    print_json,
+    read_secret,
+)
 
 __all__ = ["simulate"]
 
@@ -113,7 +121,8 @@ def simulate(
     docs/paykka-sign.md, "Simulator".
     """
     key = read_public_key(merchant_public_key)
-    secret = read_secret(yabandpay_secret_path) if yabandpay_secret_path is not None else None
+    given = yabandpay_secret_path is not None or os.environ.get(SECRET_ENV_VAR, "").strip()
+    secret = read_secret(yabandpay_secret_path) if given else None
     sim = Simulator(
         merchant_public_key=key,
         merchant_id=merchant_id,
