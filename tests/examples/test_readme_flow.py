@@ -1,6 +1,6 @@
 """README.md, "From a token to a verified PayKKa answer": the Python block is run as written
 (with the names it takes from its surroundings bound to a minted token, test keys and the
-PayKKa stand-in on 127.0.0.1 of shop_support) and its output compared with the block after
+PayKKa simulator on 127.0.0.1, through shop_support) and its output compared with the block after
 it; timestamps, nonces and lengths are compared by their shape."""
 
 from __future__ import annotations
