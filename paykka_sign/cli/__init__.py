@@ -10,6 +10,7 @@ from .. import __version__
 from .applepay import applepay_request
 from .client import paykka_group, send, yabandpay_pay
 from .paykka import keygen, sign, verify
+from .simulate import simulate
 from .yabandpay import yabandpay
 
 __all__ = ["main"]
@@ -33,4 +34,5 @@ main.add_command(yabandpay)
 main.add_command(applepay_request)
 main.add_command(send)
 main.add_command(paykka_group)
+main.add_command(simulate)
 yabandpay.add_command(yabandpay_pay)
