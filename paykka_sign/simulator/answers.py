@@ -28,8 +28,6 @@ from ..paykka_v12 import PaykkaV12Signer
 from ..yabandpay import EmptyValues, hmac_sha256_hex, notification_string_to_sign
 from .refusals import PaykkaRefusal, YabandPayRefusal
 
-__all__ = ["Answer", "paykka_answer", "yabandpay_answer"]
-
 _JSON = "application/json"
 
 

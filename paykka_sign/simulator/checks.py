@@ -44,8 +44,6 @@ from .refusals import (
     Refused,
 )
 
-__all__ = ["paykka_refusal_of", "v3_request", "v12_request", "yabandpay_request"]
-
 
 def paykka_refusal_of(error: PaykkaSignError) -> Refused:
     """The PayKKa refusal for a verifier's error (order: most specific first)."""

@@ -25,8 +25,6 @@ from .refusals import (
 )
 from .store import Store
 
-__all__ = ["PAYKKA_FLOWS", "Context", "masked_card", "yabandpay_applepay"]
-
 
 class Context:
     """What a flow may read: the store, the merchant, the simulator's URL and "now" (ms)."""

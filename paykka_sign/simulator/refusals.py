@@ -16,22 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = [
-    "PAYKKA_BAD_SIGNATURE",
-    "PAYKKA_DUPLICATE_TRANS_ID",
-    "PAYKKA_INVALID_REQUEST",
-    "PAYKKA_NOT_FOUND",
-    "PAYKKA_REPLAYED_NONCE",
-    "PAYKKA_STALE_TIMESTAMP",
-    "PAYKKA_SYSTEM_ERROR",
-    "PAYKKA_UNKNOWN_MERCHANT",
-    "YABANDPAY_BAD_SIGNATURE",
-    "YABANDPAY_INVALID_REQUEST",
-    "PaykkaRefusal",
-    "Refused",
-    "YabandPayRefusal",
-]
-
 
 @dataclass(frozen=True)
 class PaykkaRefusal:

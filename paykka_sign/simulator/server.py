@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
@@ -154,6 +155,14 @@ class Simulator:
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
         """One request as received; the answer to send (never raises for what a client
         sends)."""
+        if not (
+            isinstance(method, str)
+            and isinstance(target, str)
+            and isinstance(headers, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items())
+            and isinstance(body, bytes)
+        ):
+            raise InvalidArgumentError("give the method, target, headers (text) and body bytes")
         now = self.clock()
         path = target.split("?", 1)[0]
         if path == YABANDPAY_PAYMENTS_PATH:
@@ -218,11 +227,13 @@ class Simulator:
         trans_id: str | None = None,
         merchant_id: str | None = None,
         app_id: str | None = None,
-        fields: dict[str, Any] | None = None,
+        fields: Mapping[str, Any] | None = None,
     ) -> Delivery:
         """Send a signed PayKKa webhook about ``trans_id`` (a known transaction's fields are
         filled in) to ``url``; ``merchant_id`` / ``app_id`` override the recipient (a
         webhook for another merchant). Returns what the endpoint answered."""
+        if not (fields is None or isinstance(fields, Mapping)):
+            raise InvalidArgumentError("fields must be a mapping")
         now = self.clock()
         known = self.store.find_transaction(trans_id=trans_id) if trans_id else None
         body: dict[str, Any] = {
@@ -246,11 +257,13 @@ class Simulator:
         return deliver(url, webhook)
 
     def send_yabandpay_notification(
-        self, url: str, *, order_id: str, fields: dict[str, Any] | None = None
+        self, url: str, *, order_id: str, fields: Mapping[str, Any] | None = None
     ) -> Delivery:
         """Send a signed YabandPay notification about ``order_id`` to ``url``."""
         if self._yabandpay is None:
             raise InvalidArgumentError("the simulator has no YabandPay secret")
+        if not isinstance(order_id, str) or not (fields is None or isinstance(fields, Mapping)):
+            raise InvalidArgumentError("order_id must be text and fields a mapping")
         with self.store.lock:
             known = dict(self.store.yabandpay_orders.get(order_id, {"order_id": order_id}))
         data = {**known, **(fields or {})}

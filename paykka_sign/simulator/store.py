@@ -12,8 +12,6 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Store"]
-
 
 @dataclass
 class Store:

@@ -29,8 +29,6 @@ from ..paykka_v3 import PaykkaV3Signer
 from ..paykka_v12 import PaykkaV12Signer
 from ..yabandpay import EmptyValues, hmac_sha256_hex, notification_string_to_sign
 
-__all__ = ["Delivery", "deliver", "paykka_webhook", "yabandpay_notification"]
-
 
 @dataclass(frozen=True)
 class Delivery:
@@ -47,14 +45,27 @@ class Webhook:
     body: bytes
 
 
-def _split(url: str) -> tuple[str, int, str]:
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme != "http" or not parts.hostname:
-        raise InvalidArgumentError("the simulator sends webhooks to http:// URLs only (local)")
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def _split(url: Any) -> tuple[str, int, str]:
+    """Host, port and path of a loopback ``http://`` URL: the simulator is local, and so is
+    the endpoint it calls (a shop under development)."""
+    if not isinstance(url, str) or not url.isprintable() or len(url) > 2000:
+        raise InvalidArgumentError("the webhook URL must be text")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise InvalidArgumentError("the webhook URL is not a valid URL") from None
+    if parts.scheme != "http" or parts.hostname not in _LOOPBACK:
+        raise InvalidArgumentError("the simulator sends webhooks to http://127.0.0.1 URLs only")
     path = parts.path or "/"
+    if not path.isascii() or " " in path:
+        raise InvalidArgumentError("the webhook URL's path must be ASCII (percent-encode it)")
     if parts.query:
         path += "?" + parts.query
-    return parts.hostname, parts.port or 80, path
+    return parts.hostname, port or 80, path
 
 
 def paykka_webhook(

@@ -390,6 +390,44 @@ if hostile_client_entries is not None:
     ENTRY_POINTS.update(_client_entries)
     NOT_INPUT.update(_client_not_input)
 
+# Issue #13: the simulator. Requests reach it as the HTTP handler gives them (text headers,
+# body bytes); webhooks go to loopback URLs only, so no hostile value leaves the machine.
+from paykka_sign.simulator import Simulator  # noqa: E402
+
+_SIM = Simulator(merchant_public_key=KEY.public_key(), platform_key=KEY, yabandpay_secret=SECRET)
+ENTRY_POINTS.update(
+    {
+        "simulator.server.Simulator": [
+            lambda v: Simulator(merchant_public_key=v, platform_key=KEY),
+            lambda v: Simulator(platform_key=KEY, port=v),
+            lambda v: Simulator(platform_key=KEY, yabandpay_secret=v),
+        ],
+        "simulator.server.Simulator.handle": [
+            lambda v: _SIM.handle("POST", "/v3/payment/acq", {}, v),
+            lambda v: _SIM.handle("POST", "/payments", {"signature": "x"}, v),
+            lambda v: _SIM.handle("POST", "/Payments", {}, v),
+            lambda v: _SIM.handle(v, "/v3/payment/acq", {}, b"{}"),
+            lambda v: _SIM.handle("POST", v, {}, b"{}"),
+            lambda v: _SIM.handle("POST", "/v3/payment/acq", v, b"{}"),
+        ],
+        "simulator.server.Simulator.send_webhook": [
+            lambda v: _SIM.send_webhook(v),
+            lambda v: _SIM.send_webhook("http://127.0.0.1:9/h", fields=v),
+        ],
+        "simulator.server.Simulator.send_yabandpay_notification": [
+            lambda v: _SIM.send_yabandpay_notification(v, order_id="Y"),
+            lambda v: _SIM.send_yabandpay_notification("http://127.0.0.1:9/h", order_id=v),
+        ],
+        "simulator.server.Simulator.pay_checkout": [lambda v: _SIM.pay_checkout(v)],
+    }
+)
+NOT_INPUT.update(
+    {
+        "simulator.server.Simulator.start": "binds 127.0.0.1; no outside data",
+        "simulator.server.Simulator.stop": "no arguments",
+    }
+)
+
 
 def paykka_v3_new_nonce() -> str:
     from paykka_sign.paykka_v3 import new_nonce
@@ -544,6 +582,8 @@ def _client_cli_cases(f: dict[str, Path], url: str) -> dict[tuple[str, ...], lis
         ("paykka", "checkout"): [[*c, *order, "--trans-id", "t", "--extra", i]],
         ("paykka", "checkout-status"): [["S1", "--signing-key", i, *c[2:]]],
         ("paykka", "query"): [[*c, "--trans-id", "t", "--reveal"]],
+        # a hostile public key stops it before it serves (invalid_key, exit 2)
+        ("simulate",): [["--merchant-public-key", i, "--port", "0", "--json"]],
         ("yabandpay", "pay"): [
             [
                 i,
