@@ -6,12 +6,14 @@
 TARGET is one of:
 
 - ``token``: the input as the token (bytes and text) into ``Recipient.unseal`` and
-  ``verify`` for ECv1, ECv2 and ECv2SigningOnly, configured with Tink's test keys;
+  ``verify`` for ECv1, ECv2 and ECv2SigningOnly, configured with Tink's test keys, and into
+  ``describe_token`` (``googlepay-crypto inspect``);
 - ``signed``: the input becomes signedMessage, signed with Tink's test root / intermediate
   keys for each version, so the code behind the signatures runs on it (the encrypted
   payload's shape, the ephemeral key, the tag, and for ECv2SigningOnly the message and its
   messageExpiration);
-- ``payment``: ``parse_payment_data`` then ``repr``, ``masked_dict``, ``to_dict``;
+- ``payment``: ``parse_payment_data`` then ``repr``, ``masked_dict``, ``to_dict``, and
+  ``shown_message`` (the CLI's masked and revealed message);
 - ``rootkeys``: ``parse_root_keys`` then ``for_version`` for every version.
 
 An input passes when it ends in a result or a GooglePayError; anything else is a crash
@@ -37,8 +39,9 @@ with atheris.instrument_imports(include=["googlepay_crypto"]):
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    from googlepay_crypto import GooglePayError, Recipient, parse_root_keys
-    from googlepay_crypto.payment_data import parse_payment_data
+    from googlepay_crypto import GooglePayError, Recipient, describe_token, parse_root_keys
+    from googlepay_crypto.payment_data import REDACTED, parse_payment_data
+    from googlepay_crypto.results import shown_message
     from googlepay_crypto.signatures import intermediate_signed_bytes, message_signed_bytes
 
 REPO = Path(__file__).resolve().parents[1]
@@ -141,6 +144,9 @@ def fuzz_token(data: bytes) -> None:
                 recipient.unseal(token, now=_NOW)
             with contextlib.suppress(GooglePayError):
                 recipient.verify(token, now=_NOW)
+    for token in (data, text(data)):
+        with contextlib.suppress(GooglePayError):
+            describe_token(token)
 
 
 def fuzz_signed(data: bytes) -> None:
@@ -160,6 +166,11 @@ def fuzz_signed(data: bytes) -> None:
 
 
 def fuzz_payment(data: bytes) -> None:
+    message = text(data)
+    with contextlib.suppress(GooglePayError):
+        masked = shown_message(message)
+        shown_message(message, reveal=True)
+        assert masked == REDACTED or isinstance(masked, dict | list | str | int | float | None)
     for source in (data, text(data)):
         try:
             payment = parse_payment_data(source)

@@ -31,8 +31,15 @@ from ._common import (
 _HIDDEN = f"{REDACTED} (--reveal shows it)"
 #: Google's payment members the table shows itself.
 _TABLE_MEMBERS = {"messageExpiration", "messageId", "paymentMethod", "gatewayMerchantId"}
-_TABLE_DETAILS = {"pan", "expirationMonth", "expirationYear", "authMethod", "cryptogram"}
-_TABLE_DETAILS |= {"eciIndicator", "assuranceDetails"}
+_TABLE_DETAILS = {
+    "pan",
+    "expirationMonth",
+    "expirationYear",
+    "authMethod",
+    "cryptogram",
+    "eciIndicator",
+    "assuranceDetails",
+}
 
 
 def _when(moment: dt.datetime | None) -> str | None:
@@ -52,7 +59,7 @@ def _assurance(value: Any) -> Any:
     return ", ".join(f"{name} {json.dumps(item)}" for name, item in value.items())
 
 
-def _payment_rows(shown: dict[str, Any], *, reveal: bool) -> list[tuple[str, Any]]:
+def _payment_rows(shown: dict[str, Any]) -> list[tuple[str, Any]]:
     details = shown.get("paymentMethodDetails")
     details = details if isinstance(details, dict) else {}
     month, year = details.get("expirationMonth"), details.get("expirationYear")
@@ -78,7 +85,7 @@ def _message_rows(document: dict[str, Any], *, reveal: bool) -> list[tuple[str, 
     kind, shown = document["message_type"], document["message"]
     rows: list[tuple[str, Any]] = [("message type", kind)]
     if kind == "payment":
-        return rows + _payment_rows(shown, reveal=reveal)
+        return rows + _payment_rows(shown)
     if kind == "json":
         text = json.dumps(shown, ensure_ascii=False, separators=(",", ":"))
         hint = "" if reveal else " (masked: --reveal shows it all)"
@@ -88,7 +95,12 @@ def _message_rows(document: dict[str, Any], *, reveal: bool) -> list[tuple[str, 
 
 def _print_unsealed(result: UnsealedToken, recipient_id: str, *, reveal: bool) -> None:
     document = result.to_json_dict(reveal=reveal)
-    click.echo(f"verified and decrypted: {result.protocol_version} token for {recipient_id}")
+    done = (
+        "verified (signed, not encrypted)"
+        if result.protocol_version == "ECv2SigningOnly"
+        else ("verified and decrypted")
+    )
+    click.echo(f"{done}: {result.protocol_version} token for {recipient_id}")
     rows: list[tuple[str, Any]] = [
         ("intermediate key", _expiry(result.key_expiration)),
         ("message expires", _when(result.message_expiration) or "(no messageExpiration)"),

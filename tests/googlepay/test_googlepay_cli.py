@@ -320,6 +320,10 @@ def test_signing_only_verify_reads_the_message(tmp_path: Path) -> None:
     assert document["message"] == {"messageExpiration": "1767229200000", "eventType": "<redacted>"}
     late = invoke([*argv[:-3], "--at", "2026-01-01T01:00:00Z", *argv[-3:]])
     assert one_error(late)["code"] == "message_expired"
+    opened = invoke(["decrypt", *argv[1:-1]])  # no --key: nothing is encrypted
+    assert opened.exit_code == 0, opened.output
+    assert opened.stdout.startswith("verified (signed, not encrypted): ECv2SigningOnly token")
+    assert "message type      json" in opened.stdout and "save" not in opened.stdout
     inspected = json.loads(invoke(["inspect", str(token), "--json"]).stdout)
     assert inspected["message_expiration"] == "2026-01-01T01:00:00Z"
     assert "eventType" not in json.dumps(inspected)
