@@ -21,13 +21,13 @@ non-negative integer amount, a known currency: :func:`.applepay_requests.paykka_
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from googlepay_crypto import CardPaymentData, NetworkTokenPaymentData, UnsealedToken
 
 from .errors import InvalidArgumentError, RecipientMismatchError, UnsupportedTokenError
+from .messages import dump_json, parse_json_object
 
 __all__ = [
     "GOOGLE_PAY",
@@ -152,22 +152,13 @@ def paykka_googlepay_decrypted_payment(
 
 
 def _token_text(token: object) -> str:
-    if isinstance(token, bytes | bytearray):
-        try:
-            token = bytes(token).decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidArgumentError("the Google Pay token is not UTF-8 text") from None
-    if isinstance(token, str):
-        try:
-            document = json.loads(token)
-        except ValueError:
-            raise InvalidArgumentError("the Google Pay token is not JSON") from None
+    if isinstance(token, bytes | bytearray | str):
+        text = bytes(token) if isinstance(token, bytearray) else token
+        document: Mapping[str, Any] = parse_json_object(text, what="Google Pay token")
     elif isinstance(token, Mapping):
         document = token
     else:
         raise InvalidArgumentError("the Google Pay token must be JSON text, bytes or a mapping")
-    if not isinstance(document, Mapping):
-        raise InvalidArgumentError("the Google Pay token must be a JSON object")
     version = document.get("protocolVersion")
     if version not in ("ECv1", "ECv2"):
         # ECv2SigningOnly messages are signed, not encrypted: sent as token_data, the card
@@ -180,7 +171,7 @@ def _token_text(token: object) -> str:
         document.get("signature"), str
     ):
         raise InvalidArgumentError("the Google Pay token has no signedMessage/signature text")
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+    return dump_json(document).decode("utf-8")
 
 
 def paykka_googlepay_token_payment(

@@ -49,6 +49,7 @@ from paykka_sign import (
     yabandpay,
 )
 from paykka_sign import applepay_requests as ar
+from paykka_sign import googlepay_requests as gr
 from paykka_sign.cli import main
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -363,6 +364,14 @@ ENTRY_POINTS: dict[str, list[Call]] = {
         ),
     ],
     "applepay_requests.paykka_token_payment": [ar.paykka_token_payment],
+    "googlepay_requests.paykka_googlepay_decrypted_payment": [
+        gr.paykka_googlepay_decrypted_payment,
+        lambda v: gr.paykka_googlepay_decrypted_payment(v, gateway_merchant_id="g"),
+    ],
+    "googlepay_requests.paykka_googlepay_token_payment": [
+        gr.paykka_googlepay_token_payment,
+        lambda v: gr.paykka_googlepay_token_payment(v, encoding="base64"),
+    ],
     "applepay_requests.payment_data_json": [ar.payment_data_json],
     "applepay_requests.yabandpay_applepay_request": [
         lambda v: ar.yabandpay_applepay_request(
