@@ -92,7 +92,7 @@ def test_text_payload_and_seal_function(
     roots: TestRootKeys, merchant: ec.EllipticCurvePrivateKey, version: str
 ) -> None:
     intermediate = None if version == "ECv1" else IntermediateKey.create(NOW_MS + DAY_MS)
-    text = '{"messageExpiration":"%d","note":"caf\u00e9"}' % (NOW_MS + 1)
+    text = f'{{"messageExpiration":"{NOW_MS + 1}","note":"caf\u00e9"}}'
     token = seal(
         text,
         roots=roots,
@@ -117,7 +117,7 @@ def test_independent_sealer_agrees(merchant: ec.EllipticCurvePrivateKey, version
     mine = Sealer(
         roots, RECIPIENT, version, IntermediateKey(independent.intermediate, NOW_MS + DAY_MS)
     )
-    message = '{"messageExpiration":"%d","paymentMethod":"CARD"}' % (NOW_MS + 1)
+    message = f'{{"messageExpiration":"{NOW_MS + 1}","paymentMethod":"CARD"}}'
     recipient = _recipient(roots, version, merchant)
     theirs = independent.seal(message, merchant.public_key())
     assert recipient.unseal_plaintext(theirs, now=NOW) == message
