@@ -16,9 +16,10 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from ..signatures import intermediate_signed_bytes
 from . import tamper
 from .keys import IntermediateKey, TestRootKey, TestRootKeys
-from .seal import Sealer
+from .seal import Sealer, sign
 
 __all__ = ["DAY_MS", "NOW_MS", "RECIPIENT_ID", "Case", "World", "cases"]
 
@@ -190,6 +191,14 @@ def _reject_token_shape(w: World, good: dict[str, Any]) -> list[Case]:
     ]
 
 
+def _without_key_value(w: World, good: dict[str, Any]) -> dict[str, Any]:
+    """signedKey lacking keyValue, correctly signed by the root: reaches its parsing."""
+    signed_key = json.dumps({"keyExpiration": str(NOW_MS + DAY_MS)}, separators=(",", ":"))
+    root = w.roots.signing_key("ECv2")
+    signature = sign(root, intermediate_signed_bytes("Google", "ECv2", signed_key))
+    return {**good, "intermediateSigningKey": {"signedKey": signed_key, "signatures": [signature]}}
+
+
 def _reject_keys(w: World, good: dict[str, Any]) -> list[Case]:
     ecv1_only = TestRootKeys((TestRootKey(w.roots.signing_key("ECv2"), "ECv1"),))
     other_version = TestRootKeys(
@@ -236,6 +245,13 @@ def _reject_keys(w: World, good: dict[str, Any]) -> list[Case]:
             w,
             tamper.with_intermediate_signature_byte(good, 30),
             "intermediate_signature_invalid",
+        ),
+        _reject(
+            "signed-key-without-key-value",
+            "a signedKey that lacks keyValue, correctly signed by the root",
+            w,
+            _without_key_value(w, good),
+            "malformed_token",
         ),
         _reject(
             "intermediate-key-expired",

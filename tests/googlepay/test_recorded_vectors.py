@@ -70,7 +70,7 @@ def _all_codes() -> set[str]:
 
 def test_vectors_are_present() -> None:
     names = {p.stem for p in FILES}
-    assert len(names) == 34
+    assert len(names) == 35
     for version in ("ecv1", "ecv2", "ecv2signingonly"):
         assert {f"accept-{version}-card", f"accept-{version}-network-token"} <= names
     assert {"accept-ecv2-rotation-new-key", "accept-ecv2-rotation-old-key"} <= names
