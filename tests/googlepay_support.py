@@ -9,10 +9,14 @@ opens is a check of both.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import os
-from dataclasses import dataclass
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -229,3 +233,50 @@ def payment_message(*, expiration_ms: int = NOW_MS + 3_600_000, network_token: b
 
 def fuzz_examples(default: int) -> int:
     return int(os.environ.get("GOOGLEPAY_FUZZ_EXAMPLES", default))
+
+
+# --- a stand-in for Google's key server ---------------------------------------------------
+
+
+@dataclass
+class KeyServer:
+    """keys.json on 127.0.0.1 (a stand-in for Google's key server), with the body, headers
+    and status a test sets; ``requests`` counts the GETs it answered."""
+
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+    requests: int = 0
+    url: str = ""
+
+
+@contextlib.contextmanager
+def serve_keys(body: bytes) -> Iterator[KeyServer]:
+    """A running :class:`KeyServer` serving ``body`` with ``Cache-Control: max-age=3600``."""
+    state = KeyServer(body=body, headers={"Cache-Control": "public, max-age=3600"})
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.requests += 1
+            self.send_response(state.status)
+            self.send_header("Content-Type", "application/json")
+            for name, value in state.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(state.body)))
+            self.end_headers()
+            self.wfile.write(state.body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/paymentmethodtoken/keys.json"
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()

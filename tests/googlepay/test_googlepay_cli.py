@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +21,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from googlepay_support import (
     GOOGLEPAY_VECTORS,
+    KeyServer,
     Sealer,
     load_vector,
     payment_message,
     recipient_for,
+    serve_keys,
     vector_ids,
     vector_now,
 )
@@ -349,47 +349,10 @@ def test_token_from_stdin(minted: Minted) -> None:
 # --- root keys: a file, a URL, Google's --------------------------------------------------------
 
 
-@dataclass
-class KeyServer:
-    """A stand-in for Google's key server on 127.0.0.1: keys.json with the headers set."""
-
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    status: int = 200
-    requests: int = 0
-    url: str = ""
-
-
 @pytest.fixture
 def key_server(minted: Minted) -> Iterator[KeyServer]:
-    state = KeyServer(
-        body=minted.keys_json.read_bytes(), headers={"Cache-Control": "public, max-age=3600"}
-    )
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state.requests += 1
-            self.send_response(state.status)
-            self.send_header("Content-Type", "application/json")
-            for name, value in state.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(state.body)))
-            self.end_headers()
-            self.wfile.write(state.body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/paymentmethodtoken/keys.json"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02})
-    thread.daemon = True
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_keys(minted.keys_json.read_bytes()) as server:
+        yield server
 
 
 def _url_argv(minted: Minted, token: Path, url: str) -> list[str]:

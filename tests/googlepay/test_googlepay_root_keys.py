@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
-from googlepay_support import DAY_MS, GOOGLEPAY_VECTORS, NOW, NOW_MS, Sealer, payment_message
+from googlepay_support import (
+    DAY_MS,
+    GOOGLEPAY_VECTORS,
+    NOW,
+    NOW_MS,
+    KeyServer,
+    Sealer,
+    payment_message,
+    serve_keys,
+)
 
 from googlepay_crypto import (
     PRODUCTION_KEYS_URL,
@@ -40,49 +46,10 @@ SEALER = Sealer.generated()
 MERCHANT = ec.generate_private_key(ec.SECP256R1())
 
 
-@dataclass
-class KeyServer:
-    """keys.json on 127.0.0.1, with the headers and status a test sets."""
-
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    status: int = 200
-    requests: int = 0
-    url: str = ""
-
-
 @pytest.fixture
 def key_server() -> Iterator[KeyServer]:
-    state = KeyServer(
-        body=SEALER.root_keys_json().encode(),
-        headers={"Cache-Control": "public, max-age=3600"},
-    )
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state.requests += 1
-            self.send_response(state.status)
-            self.send_header("Content-Type", "application/json")
-            for name, value in state.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(state.body)))
-            self.end_headers()
-            self.wfile.write(state.body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/paymentmethodtoken/keys.json"
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-    )
-    thread.start()
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_keys(SEALER.root_keys_json().encode()) as server:
+        yield server
 
 
 class Clock:
